@@ -1,0 +1,83 @@
+# Every kind of test is a ctest test, so ctest's closing line counts them all.
+#   tests/unit/test_<module>.c     C unit tests (plain asserts), one per module
+#   tests/integration/it_<name>.c  C integration tests, run inside tests/harness/with-servers.js
+#                                  (real kinesalite + dynalite on free loopback ports)
+#   tests/integration/it_<name>.sh shell integration tests, same harness
+#   tests/lua/<name>_spec.lua      busted specs, run under LuaJIT
+#   tests/fuzz/fuzz_<name>.c       libFuzzer targets; without LUAKCL_FUZZ they replay their corpus
+
+find_program(NODE node REQUIRED)
+find_program(BUSTED busted)
+set(HARNESS ${CMAKE_SOURCE_DIR}/tests/harness/with-servers.js)
+set(TEST_ENV "NODE_NO_WARNINGS=1;LUAKCL_SOURCE_DIR=${CMAKE_SOURCE_DIR};LUAKCL_BUILD_DIR=${CMAKE_BINARY_DIR}")
+if(LUAKCL_SANITIZE)
+  list(APPEND TEST_ENV "ASAN_OPTIONS=detect_leaks=1:abort_on_error=1"
+                       "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")
+endif()
+
+add_library(kcltest STATIC ${CMAKE_SOURCE_DIR}/tests/unit/testlib.c)
+target_include_directories(kcltest PUBLIC ${CMAKE_SOURCE_DIR}/tests/unit)
+target_link_libraries(kcltest PUBLIC kcl)
+
+file(GLOB UNIT_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/unit/test_*.c)
+foreach(src ${UNIT_TESTS})
+  get_filename_component(name ${src} NAME_WE)
+  add_executable(${name} ${src})
+  target_link_libraries(${name} PRIVATE kcltest)
+  add_test(NAME unit.${name} COMMAND ${name})
+  set_tests_properties(unit.${name} PROPERTIES ENVIRONMENT "${TEST_ENV}" TIMEOUT 120 LABELS unit)
+endforeach()
+
+file(GLOB IT_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/integration/it_*.c)
+foreach(src ${IT_TESTS})
+  get_filename_component(name ${src} NAME_WE)
+  add_executable(${name} ${src})
+  target_link_libraries(${name} PRIVATE kcltest)
+  add_test(NAME integration.${name} COMMAND ${NODE} ${HARNESS} -- $<TARGET_FILE:${name}>)
+  set_tests_properties(integration.${name} PROPERTIES ENVIRONMENT "${TEST_ENV}" TIMEOUT 300 LABELS integration)
+endforeach()
+
+file(GLOB IT_SCRIPTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/integration/it_*.sh)
+foreach(src ${IT_SCRIPTS})
+  get_filename_component(name ${src} NAME_WE)
+  add_test(NAME integration.${name} COMMAND ${NODE} ${HARNESS} -- bash ${src})
+  set_tests_properties(integration.${name} PROPERTIES ENVIRONMENT "${TEST_ENV}" TIMEOUT 300 LABELS integration)
+endforeach()
+
+file(GLOB LUA_SPECS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/lua/*_spec.lua
+                                      ${CMAKE_SOURCE_DIR}/scripts/examples/*_spec.lua)
+if(LUA_SPECS AND NOT BUSTED)
+  message(FATAL_ERROR "busted not found: the Lua specs cannot run (apt-get install lua-busted)")
+endif()
+foreach(spec ${LUA_SPECS})
+  get_filename_component(name ${spec} NAME_WE)
+  add_test(NAME lua.${name}
+           COMMAND ${BUSTED} --lua=luajit -o utfTerminal
+                   --lpath=${CMAKE_SOURCE_DIR}/lua/?.lua\;${CMAKE_SOURCE_DIR}/lua/?/init.lua
+                   ${spec}
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+  set_tests_properties(lua.${name} PROPERTIES ENVIRONMENT "${TEST_ENV}" TIMEOUT 120 LABELS lua)
+endforeach()
+
+file(GLOB FUZZ_TARGETS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_*.c)
+foreach(src ${FUZZ_TARGETS})
+  get_filename_component(name ${src} NAME_WE)
+  set(corpus ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/${name})
+  if(LUAKCL_FUZZ)
+    add_executable(${name} ${src})
+    target_compile_options(${name} PRIVATE -fsanitize=fuzzer)
+    target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+    target_link_libraries(${name} PRIVATE kcl)
+    # Fuzz into a scratch copy of the corpus so the source tree is never written.
+    add_test(NAME fuzz.${name}
+             COMMAND sh -c "rm -rf work && mkdir -p work && cp -r '${corpus}/.' work/ 2>/dev/null; exec '$<TARGET_FILE:${name}>' -max_total_time=${LUAKCL_FUZZ_SECONDS} -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 work"
+             WORKING_DIRECTORY ${CMAKE_BINARY_DIR}/fuzz-${name})
+    file(MAKE_DIRECTORY ${CMAKE_BINARY_DIR}/fuzz-${name})
+    set_tests_properties(fuzz.${name} PROPERTIES TIMEOUT 300 LABELS fuzz)
+  else()
+    add_executable(${name} ${src} ${CMAKE_SOURCE_DIR}/tests/fuzz/replay_main.c)
+    target_link_libraries(${name} PRIVATE kcl)
+    add_test(NAME fuzz_replay.${name} COMMAND ${name} ${corpus})
+    set_tests_properties(fuzz_replay.${name} PROPERTIES TIMEOUT 120 LABELS fuzz)
+  endif()
+endforeach()
