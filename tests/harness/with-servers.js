@@ -10,6 +10,12 @@
 //   dynalite   (DynamoDB)            -> LUAKCL_TEST_DYNAMODB_ENDPOINT
 //   with --proxy, a fault-injecting proxy in front of each (see fault_proxy.js):
 //                                    -> LUAKCL_TEST_KINESIS_PROXY, LUAKCL_TEST_DYNAMODB_PROXY
+//   with --with NAME (repeatable), the extra server in extras/NAME.js, a module
+//   exporting `async start(env)` that returns `{ env: {...}, close() }`; it sees
+//   the endpoints started before it in `env` and adds its own variables.
+//
+// A C or shell integration test names the options it needs in a line of its
+// source: `harness: --proxy --with http_test_server` (tests/tests.cmake reads it).
 // The command also gets fixed test credentials and region (AWS_ACCESS_KEY_ID,
 // AWS_SECRET_ACCESS_KEY, AWS_REGION) and never a profile from the machine.
 'use strict';
@@ -23,7 +29,7 @@ const opts = dash >= 0 ? argv.slice(0, dash) : argv;
 const cmd = dash >= 0 ? argv.slice(dash + 1) : [];
 const want = (flag) => opts.includes(flag);
 if (!cmd.length && !want('--print')) {
-  console.error('usage: with-servers.js [--proxy] (--print | -- COMMAND [ARGS...])');
+  console.error('usage: with-servers.js [--proxy] [--with NAME]... (--print | -- COMMAND [ARGS...])');
   process.exit(2);
 }
 
@@ -63,7 +69,21 @@ async function main() {
     env.LUAKCL_TEST_DYNAMODB_PROXY = `http://127.0.0.1:${await listen(dp)}`;
   }
 
-  const stopAll = () => { for (const s of servers) { try { s.close(); } catch (_) { /* closing anyway */ } } };
+  const closers = [];
+  for (let i = 0; i < opts.length; i++) {
+    if (opts[i] !== '--with') continue;
+    const name = opts[++i];
+    if (!name || !/^[a-z0-9_]+$/.test(name)) throw new Error(`--with needs an extras/ module name, got ${name}`);
+    const extra = await require(`./extras/${name}.js`).start({ ...env });
+    Object.assign(env, extra.env || {});
+    if (extra.close) closers.push(extra.close);
+  }
+
+  const stopAll = () => {
+    for (const c of closers) { try { c(); } catch (_) { /* closing anyway */ } }
+    stopServers();
+  };
+  const stopServers = () => { for (const s of servers) { try { s.close(); } catch (_) { /* closing anyway */ } } };
 
   if (!cmd.length) {
     process.stdout.write(JSON.stringify(env) + '\n');
