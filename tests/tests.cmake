@@ -68,7 +68,7 @@ foreach(spec ${LUA_SPECS})
   get_filename_component(name ${spec} NAME_WE)
   add_test(NAME lua.${name}
            COMMAND ${BUSTED} --lua=luajit -o utfTerminal
-                   --lpath=${CMAKE_SOURCE_DIR}/lua/?.lua\;${CMAKE_SOURCE_DIR}/lua/?/init.lua
+                   --lpath=${CMAKE_SOURCE_DIR}/lua/?.lua
                    ${spec}
            WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
   set_tests_properties(lua.${name} PROPERTIES ENVIRONMENT "${TEST_ENV}" TIMEOUT 120 LABELS lua)

@@ -1,0 +1,46 @@
+local testing = require "luakcl.testing"
+
+describe("dump.lua", function()
+  local h
+  before_each(function()
+    h = testing.load("scripts/examples/dump.lua", {shard_id = "shardId-000000000003"})
+  end)
+
+  it("logs every record and checkpoints each batch at its last record", function()
+    assert.is_true(h:process({"hello", {data = "a\0b", partition_key = "user-7"}}))
+    local records = h:logged("info", "record")
+    assert.are.equal(2, #records)
+    assert.are.equal("hello", records[1].fields.data)
+    assert.are.equal("a.b", records[2].fields.data)
+    assert.are.equal("user-7", records[2].fields.key)
+    assert.are.equal("shardId-000000000003", records[1].shard_id)
+    assert.are.equal(1, #h.checkpoints)
+    assert.are.equal(h.last_sequence, h.checkpoints[1].sequence_number)
+
+    assert.is_true(h:process({"x", "y", "z"}))
+    assert.are.equal(2, #h.checkpoints)
+    assert.are.equal(5, h.instance.records)
+  end)
+
+  it("truncates long data in the log", function()
+    assert.is_true(h:process({string.rep("q", 500)}))
+    assert.are.equal(203, #h:logged("info", "record")[1].fields.data)
+  end)
+
+  it("keeps going when a checkpoint fails, and says so", function()
+    h:fail_checkpoints("throttled")
+    assert.is_true(h:process({"a"}))
+    assert.are.equal(0, #h.checkpoints)
+    assert.are.equal(1, #h:logged("warn", "checkpoint failed"))
+    assert.is_true(h:process({"b"}))
+    assert.are.equal(1, #h.checkpoints)
+  end)
+
+  it("checkpoints on TERMINATE only", function()
+    assert.is_true(h:process({"a"}))
+    assert.is_true(h:shutdown("REQUESTED"))
+    assert.are.equal(1, #h.checkpoints)
+    assert.is_true(h:shutdown("TERMINATE"))
+    assert.are.equal(2, #h.checkpoints)
+  end)
+end)
