@@ -12,7 +12,7 @@ static FILE *log_file = NULL;
 static kcl_log_hook_fn log_hook = NULL;
 static void *log_hook_ud = NULL;
 
-#define MAX_SECRETS 16
+#define MAX_SECRETS 64
 static char *secrets[MAX_SECRETS];
 static int nsecrets = 0;
 
@@ -41,9 +41,18 @@ int kcl_log_parse_level(const char *name, kcl_log_level *out)
 void kcl_log_add_secret(const char *secret)
 {
     if (!secret || strlen(secret) < 4) return;
-    for (int i = 0; i < nsecrets; i++)
-        if (strcmp(secrets[i], secret) == 0) return;
+    for (int i = 0; i < nsecrets; i++) {
+        if (strcmp(secrets[i], secret) == 0) {
+            /* still in use: make it the newest so it is the last to be forgotten */
+            char *keep = secrets[i];
+            memmove(secrets + i, secrets + i + 1, sizeof(secrets[0]) * (size_t)(nsecrets - i - 1));
+            secrets[nsecrets - 1] = keep;
+            return;
+        }
+    }
     if (nsecrets == MAX_SECRETS) {      /* forget the oldest */
+        volatile char *p = secrets[0];
+        while (*p) *p++ = 0;
         free(secrets[0]);
         memmove(secrets, secrets + 1, sizeof(secrets[0]) * (MAX_SECRETS - 1));
         nsecrets--;
