@@ -8,6 +8,7 @@
 
 find_program(NODE node REQUIRED)
 find_program(BUSTED busted)
+find_program(LUAJIT_BIN luajit)
 set(HARNESS ${CMAKE_SOURCE_DIR}/tests/harness/with-servers.js)
 set(TEST_ENV "NODE_NO_WARNINGS=1;LUAKCL_SOURCE_DIR=${CMAKE_SOURCE_DIR};LUAKCL_BUILD_DIR=${CMAKE_BINARY_DIR}")
 if(LUAKCL_SANITIZE)
@@ -51,6 +52,15 @@ foreach(src ${IT_TESTS})
   set_tests_properties(integration.${name} PROPERTIES ENVIRONMENT "${TEST_ENV}" TIMEOUT 300 LABELS integration)
 endforeach()
 
+# Test drivers: plain executables (not tests) that integration scripts run,
+# e.g. tests/integration/core/*.js spawn core_driver workers.
+file(GLOB IT_DRIVERS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/integration/drivers/*.c)
+foreach(src ${IT_DRIVERS})
+  get_filename_component(name ${src} NAME_WE)
+  add_executable(${name} ${src})
+  target_link_libraries(${name} PRIVATE kcltest)
+endforeach()
+
 file(GLOB IT_SCRIPTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/integration/it_*.sh)
 foreach(src ${IT_SCRIPTS})
   get_filename_component(name ${src} NAME_WE)
@@ -61,13 +71,15 @@ endforeach()
 
 file(GLOB LUA_SPECS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/lua/*_spec.lua
                                       ${CMAKE_SOURCE_DIR}/scripts/examples/*_spec.lua)
-if(LUA_SPECS AND NOT BUSTED)
-  message(FATAL_ERROR "busted not found: the Lua specs cannot run (apt-get install lua-busted)")
+if(LUA_SPECS AND (NOT BUSTED OR NOT LUAJIT_BIN))
+  message(FATAL_ERROR "busted or luajit not found: the Lua specs cannot run (apt-get install lua-busted luajit2)")
 endif()
 foreach(spec ${LUA_SPECS})
   get_filename_component(name ${spec} NAME_WE)
+  # busted runs under LuaJIT directly: its own --lua=luajit restarts it
+  # through a shell without quoting the arguments.
   add_test(NAME lua.${name}
-           COMMAND ${BUSTED} --lua=luajit -o utfTerminal
+           COMMAND ${LUAJIT_BIN} ${BUSTED} -o utfTerminal
                    --lpath=${CMAKE_SOURCE_DIR}/lua/?.lua
                    ${spec}
            WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})

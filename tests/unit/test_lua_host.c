@@ -590,6 +590,41 @@ static const char *sleep_src =
     "end\n"
     "return P\n";
 
+/* The core may destroy an instance from inside its done callback. */
+typedef struct destroy_ctx {
+    void *inst;
+    int done, status;
+} destroy_ctx;
+
+static void destroy_on_done(void *ctx, int status, const char *message)
+{
+    (void)message;
+    destroy_ctx *d = ctx;
+    d->done = 1;
+    d->status = status;
+    vt->destroy(d->inst);
+}
+
+static void test_destroy_in_done(void)
+{
+    kcl_lua_host *h = host_src("sleep2.lua", sleep_src, NULL);
+    if (!h) return;
+    const char *modes[] = {"5", "raise-now"};
+    for (int i = 0; i < 2; i++) {
+        destroy_ctx d = {shard_new(h, "D"), 0, 0};
+        call c;
+        do_init(d.inst, "D", &c);
+        kcl_batch b = batch_of(1, 1, modes[i]);
+        if (i == 1) recs[0].partition_key = NULL;   /* tonumber("") -> nil -> kcl.sleep raises at once */
+        vt->process_records(d.inst, &b, NULL, destroy_on_done, &d);
+        CHECK_EQ_INT(kcl_test_run_until(loop, &d.done, 5000), 0);
+        CHECK_EQ_INT(d.status, i == 0 ? 0 : -1);
+    }
+    CHECK_EQ_INT(kcl_lua_host_shards(h), 0);
+    CHECK(loop_idle());
+    kcl_lua_host_free(h);
+}
+
 static void test_sleep_interleave(void)
 {
     kcl_lua_host *h = host_src("sleep.lua", sleep_src, NULL);
@@ -971,6 +1006,7 @@ int main(void)
         test_basic_and_outcomes();
         test_checkpointer();
         test_sleep_interleave();
+        test_destroy_in_done();
         test_put_records();
         test_budget();
         test_memory_cap();
