@@ -1,6 +1,6 @@
 /* canned_body — GetRecords response bodies for the benchmark fake server
- * (bench/canned_server.c) and for the decode-floor benchmark
- * (bench/decode_floor.c), so both measure exactly the same bytes.
+ * (canned_server.c) and for the decode-floor benchmark
+ * (decode_floor.c), so both measure exactly the same bytes.
  *
  * A body is made by copying a pre-built run of records and patching, in
  * place, each record's sequence number and arrival timestamp (fixed-width

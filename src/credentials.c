@@ -250,6 +250,9 @@ static void fetch_succeeded(kcl_creds_provider *p, kcl_credentials *c, const cha
     p->step = STEP_NONE;
     kcl_error_clear(&p->last_err);
     stop_refresh(p);
+    /* Only the key id's last four characters are logged: enough to tell keys apart. */
+    size_t idlen = strlen(p->cur.access_key_id);
+    const char *idtail = p->cur.access_key_id + (idlen > 4 ? idlen - 4 : 0);
     if (lifetime > 0) {
         double window = p->refresh_before_s * 1000.0;
         double delay = (double)lifetime - window;
@@ -258,11 +261,11 @@ static void fetch_succeeded(kcl_creds_provider *p, kcl_credentials *c, const cha
         p->refresh_mono = now + (int64_t)delay;
         p->margin_ms = lifetime / 20 < 10000 ? lifetime / 20 : 10000;
         schedule_refresh(p, delay / 1000.0);
-        KCL_INFO(NULL, "credentials: from %s (%s), expire in %.0f s, refresh in %.1f s", source,
-                 p->cur.access_key_id, (double)lifetime / 1000.0, delay / 1000.0);
+        KCL_INFO(NULL, "credentials: from %s (key id ...%s), expire in %.0f s, refresh in %.1f s", source,
+                 idtail, (double)lifetime / 1000.0, delay / 1000.0);
     } else {
         p->expires_mono = p->refresh_mono = p->margin_ms = 0;
-        KCL_INFO(NULL, "credentials: from %s (%s)", source, p->cur.access_key_id);
+        KCL_INFO(NULL, "credentials: from %s (key id ...%s)", source, idtail);
     }
     mark_all_due(p);
 }

@@ -143,6 +143,9 @@ void kcl_log_vwrite(kcl_log_level level, const char *shard, const char *const *f
         fflush(out);
         if (log_hook) log_hook(level, line.data, log_hook_ud);
     }
+    /* The unmasked message may hold a secret: wipe both buffers before freeing. */
+    if (msg.data) memset(msg.data, 0, msg.cap);
+    if (line.data) memset(line.data, 0, line.cap);
     kcl_buf_free(&msg);
     kcl_buf_free(&line);
 }

@@ -13,16 +13,7 @@ L.run('core.balanced', async () => {
   const sampler = L.sampleOwners(app);
 
   // 1. the split settles at 2/2 before any record is put
-  // (the table and both workers' own view agree, and stayed so for longer
-  // than a renewal interval: a worker learns of a steal at its next renewal)
-  let since = 0;
-  await L.waitFor('leases split 2/2', 30000, async () => {
-    const c = L.ownerCounts(await L.leases(app));
-    const ok = c.wA === 2 && c.wB === 2 && L.heldNow(a) === 2 && L.heldNow(b) === 2;
-    if (!ok) since = 0;
-    else if (!since) since = Date.now();
-    return ok && Date.now() - since >= 1500;
-  });
+  await L.waitSplit(app, [a, b], { wA: 2, wB: 2 });
   const settledAt = sampler.samples.length;
   L.log('leases split 2/2');
 

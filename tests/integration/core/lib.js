@@ -220,6 +220,20 @@ function heldNow(d) {
   return h.length ? h[h.length - 1].n : -1;
 }
 
+// Wait until the lease table and the drivers' own views agree on `want`
+// ({id: count}) and stayed so for `stableMs` (longer than a renewal interval:
+// a worker learns of a steal only at its next renewal).
+async function waitSplit(table, drivers, want, timeoutMs = 30000, stableMs = 1500) {
+  let since = 0;
+  await waitFor(`lease split ${JSON.stringify(want)}`, timeoutMs, async () => {
+    const c = ownerCounts(await leases(table));
+    const ok = drivers.every((d) => c[d.id] === want[d.id] && heldNow(d) === want[d.id]);
+    if (!ok) since = 0;
+    else if (!since) since = Date.now();
+    return ok && Date.now() - since >= stableMs;
+  });
+}
+
 const recs = (evs) => evs.filter((e) => e.ev === 'rec');
 
 // Per shard, the sequence numbers a set of rec events holds must be strictly
@@ -264,6 +278,6 @@ const sample = (a) => `${a.length}${a.length ? ` (e.g. ${a.slice(0, 5).join(', '
 module.exports = {
   K, D, kinesis, ddb, env, tmp, sleep, monoMs, log, check, run, waitFor, uniq,
   createStream, waitActive, putRecords, listShards, scanRaw, leases, ownerCounts, sampleOwners, ownerHistory,
-  startDriver, readEvents, recs, heldNow, orderViolations, cmpSeq, tally, sample,
+  startDriver, readEvents, recs, heldNow, waitSplit, orderViolations, cmpSeq, tally, sample,
   counts: () => ({ passed, failed }),
 };

@@ -123,7 +123,7 @@ static void on_cp(void *ud, const kcl_error *err)
     i->op = NULL;
     head(err ? "cp_fail" : "cp_ok", i->shard);
     if (err) { fputs(",\"err\":", out); jstr(err->message, strlen(err->message)); }
-    fprintf(out, ",\"shut\":%d", i->shutting);
+    fprintf(out, ",\"b\":%ld,\"shut\":%d", i->batch, i->shutting);
     tail();
     finish(i, 0, NULL);
 }
@@ -136,7 +136,7 @@ static void checkpoint_then_finish(inst *i)
         head("cp_fail", i->shard);
         fputs(",\"err\":", out);
         jstr(err.message, strlen(err.message));
-        fprintf(out, ",\"refused\":1,\"shut\":%d", i->shutting);
+        fprintf(out, ",\"refused\":1,\"b\":%ld,\"shut\":%d", i->batch, i->shutting);
         tail();
         finish(i, 0, NULL);
     }
