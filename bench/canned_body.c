@@ -111,7 +111,7 @@ int canned_tmpl_init(canned_tmpl *t, size_t max_records, size_t record_size, int
             p += kcl_base64_encode(data, record_size, p);
         }
         memcpy(p, f4, sizeof f4 - 1);
-        digits(p + 17, i % 1000, 6);      /* PartitionKey "pk-NNNNNN" */
+        digits(p + 21, i % 1000, 6);      /* PartitionKey "pk-NNNNNN" */
         p += sizeof f4 - 1;
     }
     free(data);

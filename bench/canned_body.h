@@ -32,7 +32,7 @@ void canned_tmpl_free(canned_tmpl *t);
 
 /* The 56-digit sequence number of record `pos` of shard `shard`. */
 void canned_seq(char out[57], unsigned shard, uint64_t pos);
-/* Inverse: 0 and *shard/*pos, or -1 when `seq` is not one of ours. */
+/* Inverse: 0 (filling shard and pos), or -1 when `seq` is not one of ours. */
 int canned_seq_parse(const char *seq, unsigned *shard, uint64_t *pos);
 
 /* Append to `out` the body of a GetRecords answer: records pos..pos+count-1

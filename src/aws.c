@@ -322,9 +322,9 @@ static int classify_attempt(kcl_http_resp *resp, kcl_error *err, void *ud)
 {
     (void)ud;
     if (resp->status == 0) {
-        kcl_error_set(err, KCL_ERR_NETWORK, 0, NULL, "%s",
-                      resp->err.message[0] ? resp->err.message : "no response");
-        return 1;
+        /* No response: http.c's default decision stands (certificate
+         * failures and bad URLs are fatal; connection faults retryable). */
+        return err->kind == KCL_ERR_NETWORK || err->kind == KCL_ERR_RETRYABLE;
     }
     if (resp->status >= 200 && resp->status < 300) {
         kcl_error_clear(err);

@@ -259,6 +259,8 @@ static void finish_call(kcl_lua_shard *s, int status, const char *msg)
     if (done) done(s->ctx, status, msg);
 }
 
+static void start_main(kcl_lua_shard *s);
+
 /* The callback failed: log `detail` (a traceback or message), drop the
  * coroutine (it is dead or stuck in a yield) for a fresh one, report -1. */
 static void fail_call(kcl_lua_shard *s, const char *detail)
@@ -274,10 +276,20 @@ static void fail_call(kcl_lua_shard *s, const char *detail)
     s->co = lua_newthread(h->L);
     s->co_ref = luaL_ref(h->L, LUA_REGISTRYINDEX);
     if (strstr(msg, "not enough memory") || h->mem_limit) lua_gc(h->L, LUA_GCCOLLECT, 0);
+    if (s->phase == PHASE_RELOAD && s->input_ref != LUA_NOREF) {
+        /* on_reload is not the batch: its failure must not make the core
+         * retry, skip or stop a batch the script never saw. The new code
+         * gets the pending call as usual. */
+        KCL_WARN(s->shard_id, "on_reload failed; the pending %s goes to the new code anyway", s->method);
+        lua_rawgeti(h->L, LUA_REGISTRYINDEX, s->input_ref);
+        luaL_unref(h->L, LUA_REGISTRYINDEX, s->input_ref);
+        s->input_ref = LUA_NOREF;
+        start_main(s);
+        return;
+    }
     finish_call(s, -1, msg);
 }
 
-static void start_main(kcl_lua_shard *s);
 
 /* The single place that resumes a shard's coroutine, and maps the outcome:
  * finished -> next phase or done(0); yielded in a luakcl wait -> wait;

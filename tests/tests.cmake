@@ -42,13 +42,29 @@ function(harness_args src out)
   set(${out} ${args} PARENT_SCOPE)
 endfunction()
 
+# The command that runs an integration test: `node with-servers.js ARGS -- TEST...`.
+# The harness token `netns` (not passed on) runs all of it inside a private
+# network namespace with only loopback up, for servers that bind 0.0.0.0
+# (kinesis-local): `unshare -n sh -c 'ip link set lo up && exec "$@"' ...`.
+function(harness_command hargs out)
+  set(args ${hargs})
+  list(FIND args netns at)
+  if(at GREATER -1)
+    list(REMOVE_AT args ${at})
+    set(${out} unshare -n sh -c "ip link set lo up && exec \"\$@\"" netns ${NODE} ${HARNESS} ${args} PARENT_SCOPE)
+  else()
+    set(${out} ${NODE} ${HARNESS} ${args} PARENT_SCOPE)
+  endif()
+endfunction()
+
 file(GLOB IT_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/integration/it_*.c)
 foreach(src ${IT_TESTS})
   get_filename_component(name ${src} NAME_WE)
   add_executable(${name} ${src})
   target_link_libraries(${name} PRIVATE kcltest)
   harness_args(${src} hargs)
-  add_test(NAME integration.${name} COMMAND ${NODE} ${HARNESS} ${hargs} -- $<TARGET_FILE:${name}>)
+  harness_command("${hargs}" hcmd)
+  add_test(NAME integration.${name} COMMAND ${hcmd} -- $<TARGET_FILE:${name}>)
   set_tests_properties(integration.${name} PROPERTIES ENVIRONMENT "${TEST_ENV}" TIMEOUT 300 LABELS integration)
 endforeach()
 
@@ -65,7 +81,8 @@ file(GLOB IT_SCRIPTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/integration/it_
 foreach(src ${IT_SCRIPTS})
   get_filename_component(name ${src} NAME_WE)
   harness_args(${src} hargs)
-  add_test(NAME integration.${name} COMMAND ${NODE} ${HARNESS} ${hargs} -- bash ${src})
+  harness_command("${hargs}" hcmd)
+  add_test(NAME integration.${name} COMMAND ${hcmd} -- bash ${src})
   set_tests_properties(integration.${name} PROPERTIES ENVIRONMENT "${TEST_ENV}" TIMEOUT 300 LABELS integration)
 endforeach()
 

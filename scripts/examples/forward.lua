@@ -48,7 +48,8 @@ function P:process_records(input)
   local entries = {}
   for _, r in ipairs(input.records) do
     local ok, obj = pcall(cjson.decode, r.data)
-    if ok and type(obj) == "table" then
+    -- cjson gives arrays as tables too: an object is a table that is not a non-empty array
+    if ok and type(obj) == "table" and obj[1] == nil then
       local out = self.transform(obj, r, shard_id)
       entries[#entries + 1] = {data = cjson.encode(out), partition_key = r.partition_key}
     else

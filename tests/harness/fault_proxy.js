@@ -10,9 +10,12 @@
 // connections (request body buffered, response body streamed through), unless
 // a fault rule matches it. Control endpoints on the same server:
 //
-//   POST /__luakcl/faults  {match, action, count, status, type, message, delay_ms}
+//   POST /__luakcl/faults  {match, body, action, count, status, type, message, delay_ms}
 //                          (or an array of them) adds rules. match: an
-//                          X-Amz-Target value or '*'. count: how many matching
+//                          X-Amz-Target value or '*'. body (optional): a
+//                          substring the request body must contain too (e.g.
+//                          '"ShardId":"shardId-000000000001"' for one shard's
+//                          GetShardIterator). count: how many matching
 //                          requests the rule applies to (default 1). Actions:
 //        error     answer `status` (default 400) with {"__type": type, "message": message}
 //        status    answer a bare `status` (default 503) with an HTML body
@@ -81,7 +84,9 @@ function createFaultProxy({ targetPort, service, credentials } = {}) {
         const list = Array.isArray(parsed) ? parsed : [parsed];
         for (const r of list) {
           if (!ACTIONS.has(r.action)) throw new Error(`unknown action ${r.action}`);
-          rules.push({ match: r.match || '*', action: r.action, count: r.count === undefined ? 1 : Number(r.count),
+          if (r.body !== undefined && typeof r.body !== 'string') throw new Error('body must be a string');
+          rules.push({ match: r.match || '*', body: r.body, action: r.action,
+            count: r.count === undefined ? 1 : Number(r.count),
             status: r.status, type: r.type, message: r.message, delay_ms: r.delay_ms });
         }
         return sendJson(res, 200, { rules: rules.length });
@@ -106,8 +111,9 @@ function createFaultProxy({ targetPort, service, credentials } = {}) {
     }
   };
 
-  const takeRule = (target) => {
-    const i = rules.findIndex((r) => r.count > 0 && (r.match === '*' || r.match === target));
+  const takeRule = (target, body) => {
+    const i = rules.findIndex((r) => r.count > 0 && (r.match === '*' || r.match === target) &&
+      (r.body === undefined || body.includes(r.body)));
     if (i < 0) return null;
     const rule = rules[i];
     if (--rule.count <= 0) rules.splice(i, 1);
@@ -152,7 +158,7 @@ function createFaultProxy({ targetPort, service, credentials } = {}) {
       stats.requests++;
       stats.by_target[target || '(none)'] = (stats.by_target[target || '(none)'] || 0) + 1;
 
-      const rule = takeRule(target);
+      const rule = takeRule(target, body.toString('utf8'));
       const act = rule ? rule.action : null;
       if (act === 'error') {
         return sendJson(res, rule.status || 400, { __type: rule.type || 'InternalFailure',

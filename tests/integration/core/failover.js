@@ -23,8 +23,8 @@ L.run('core.failover', async () => {
   await L.putRecords(stream, records);
   // mid-stream: A has processed some of its records, far from all
   await L.waitFor('wA mid-stream', 30000, () => L.recs(a.events()).length >= 600, 20);
-  a.kill('SIGKILL');
   const killedAt = L.monoMs();
+  a.kill('SIGKILL');
   await a.exitP;
   const doneA = L.recs(a.events()).length;
   L.log(`wA killed after ${doneA} records`);

@@ -23,7 +23,6 @@
  *   --slow-ms N     wait N ms in every process_records before checkpointing
  *   --no-checkpoint never checkpoint in process_records
  * SIGTERM/SIGINT: kcl_worker_shutdown (graceful); exit 0 after a clean stop. */
-#define _POSIX_C_SOURCE 200809L
 #include "clock.h"
 #include "config.h"
 #include "log.h"

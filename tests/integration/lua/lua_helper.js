@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // Independent checks for the it_lua_*.sh tests, with the AWS SDK for JavaScript:
 //   lua_helper.js read STREAM              every record of every shard from TRIM_HORIZON, in shard
-//                                          order, one line each: SHARD<TAB>SEQ<TAB>DATA
+//                                          order, one line each: SHARD<TAB>SEQ<TAB>DATA<TAB>KEY
 //   lua_helper.js put STREAM PREFIX FROM TO [CHUNK]
 //                                          PutRecords of PREFIX-FROM .. PREFIX-TO (data and partition
 //                                          key), CHUNK records per call (default 500); failed records
 //                                          are put again; stdout: nothing; exit 1 if any is lost
 //   lua_helper.js put-json STREAM FROM TO  the same with data {"n":I,"user":"uI"} and key uI
+//   lua_helper.js put-lines STREAM         each line of stdin as a record, key k<line number>
 //   lua_helper.js table-exists TABLE       prints yes / no (DescribeTable)
 //   lua_helper.js verify EXPECTED GOT      EXPECTED: the `read` output; GOT: lines written by a
 //                                          script, SHARD<TAB>SEQ<TAB>DATA[<TAB>...]. Checks that GOT
@@ -40,7 +41,7 @@ async function read(stream) {
       for (const rec of r.Records) {
         const data = Buffer.from(rec.Data).toString('utf8');
         if (/[\t\n]/.test(data)) throw new Error(`record data with a tab or newline: ${JSON.stringify(data)}`);
-        out.push(`${sh.ShardId}\t${rec.SequenceNumber}\t${data}\n`);
+        out.push(`${sh.ShardId}\t${rec.SequenceNumber}\t${data}\t${rec.PartitionKey}\n`);
       }
       it = r.NextShardIterator;
       if (!it) break;
@@ -75,6 +76,11 @@ function putJson(stream, from, to) {
     entries.push({ Data: Buffer.from(JSON.stringify({ n: i, user: `u${i}` })), PartitionKey: `u${i}` });
   }
   return putAll(stream, entries, 500);
+}
+
+function putLines(stream) {
+  const lines = fs.readFileSync(0, 'utf8').split('\n').filter(Boolean);
+  return putAll(stream, lines.map((l, i) => ({ Data: Buffer.from(l), PartitionKey: `k${i + 1}` })), 500);
 }
 
 async function tableExists(table) {
@@ -138,6 +144,7 @@ const cmds = {
   read: () => read(args[0]),
   put: () => putPlain(args[0], args[1], Number(args[2]), Number(args[3]), Number(args[4] || 500)),
   'put-json': () => putJson(args[0], Number(args[1]), Number(args[2])),
+  'put-lines': () => putLines(args[0]),
   'table-exists': () => tableExists(args[0]),
   verify: async () => verify(args[0], args[1]),
 };
