@@ -134,6 +134,40 @@ static int describe(kcl_cli *cli, const char *stream, admin_wait *w, char *err, 
     return 0;
 }
 
+/* After CreateStream/DeleteStream: report the call's error, or poll
+ * DescribeStreamSummary until the stream is ACTIVE (want_gone 0) or gone
+ * (want_gone 1), within timeout_ms. */
+static int await_stream(kcl_cli *cli, const char *op, const char *stream, admin_wait *w, int want_gone,
+                        double timeout_ms, char *err, size_t errlen)
+{
+    kcl_cli_wait(cli, &w->done);
+    if (w->err.kind != KCL_ERR_NONE) {
+        snprintf(err, errlen, "%s %s: %s%s%s", op, stream, w->err.code, w->err.code[0] ? ": " : "",
+                 w->err.message);
+        return -1;
+    }
+    int64_t deadline = kcl_clock_mono_ms() + (int64_t)timeout_ms;
+    double delay = 50;
+    for (;;) {
+        if (describe(cli, stream, w, err, errlen) != 0) return -1;
+        if (want_gone ? w->err.kind == KCL_ERR_NOT_FOUND
+                      : w->err.kind == KCL_ERR_NONE && w->status == KCL_STREAM_ACTIVE)
+            return 0;
+        if (w->err.kind != KCL_ERR_NONE && (want_gone || w->err.kind != KCL_ERR_NOT_FOUND)) {
+            snprintf(err, errlen, "DescribeStreamSummary %s: %s", stream, w->err.message);
+            return -1;
+        }
+        if (kcl_clock_mono_ms() > deadline) {
+            snprintf(err, errlen, want_gone ? "stream %s still exists after %.0f s"
+                                            : "stream %s is not ACTIVE after %.0f s",
+                     stream, timeout_ms / 1000);
+            return -1;
+        }
+        kcl_cli_sleep(cli, delay);
+        if (delay < 2000) delay *= 2;
+    }
+}
+
 int kcl_cli_create_stream(kcl_cli *cli, const char *stream, int shards, double timeout_ms,
                           char *err, size_t errlen)
 {
@@ -143,28 +177,7 @@ int kcl_cli_create_stream(kcl_cli *cli, const char *stream, int shards, double t
         snprintf(err, errlen, "CreateStream %s: %s", stream, e.message);
         return -1;
     }
-    kcl_cli_wait(cli, &w.done);
-    if (w.err.kind != KCL_ERR_NONE) {
-        snprintf(err, errlen, "CreateStream %s: %s%s%s", stream, w.err.code, w.err.code[0] ? ": " : "",
-                 w.err.message);
-        return -1;
-    }
-    int64_t deadline = kcl_clock_mono_ms() + (int64_t)timeout_ms;
-    double delay = 50;
-    for (;;) {
-        if (describe(cli, stream, &w, err, errlen) != 0) return -1;
-        if (w.err.kind == KCL_ERR_NONE && w.status == KCL_STREAM_ACTIVE) return 0;
-        if (w.err.kind != KCL_ERR_NONE && w.err.kind != KCL_ERR_NOT_FOUND) {
-            snprintf(err, errlen, "DescribeStreamSummary %s: %s", stream, w.err.message);
-            return -1;
-        }
-        if (kcl_clock_mono_ms() > deadline) {
-            snprintf(err, errlen, "stream %s is not ACTIVE after %.0f s", stream, timeout_ms / 1000);
-            return -1;
-        }
-        kcl_cli_sleep(cli, delay);
-        if (delay < 2000) delay *= 2;
-    }
+    return await_stream(cli, "CreateStream", stream, &w, 0, timeout_ms, err, errlen);
 }
 
 int kcl_cli_delete_stream(kcl_cli *cli, const char *stream, double timeout_ms, char *err, size_t errlen)
@@ -175,26 +188,5 @@ int kcl_cli_delete_stream(kcl_cli *cli, const char *stream, double timeout_ms, c
         snprintf(err, errlen, "DeleteStream %s: %s", stream, e.message);
         return -1;
     }
-    kcl_cli_wait(cli, &w.done);
-    if (w.err.kind != KCL_ERR_NONE) {
-        snprintf(err, errlen, "DeleteStream %s: %s%s%s", stream, w.err.code, w.err.code[0] ? ": " : "",
-                 w.err.message);
-        return -1;
-    }
-    int64_t deadline = kcl_clock_mono_ms() + (int64_t)timeout_ms;
-    double delay = 50;
-    for (;;) {
-        if (describe(cli, stream, &w, err, errlen) != 0) return -1;
-        if (w.err.kind == KCL_ERR_NOT_FOUND) return 0;
-        if (w.err.kind != KCL_ERR_NONE) {
-            snprintf(err, errlen, "DescribeStreamSummary %s: %s", stream, w.err.message);
-            return -1;
-        }
-        if (kcl_clock_mono_ms() > deadline) {
-            snprintf(err, errlen, "stream %s still exists after %.0f s", stream, timeout_ms / 1000);
-            return -1;
-        }
-        kcl_cli_sleep(cli, delay);
-        if (delay < 2000) delay *= 2;
-    }
+    return await_stream(cli, "DeleteStream", stream, &w, 1, timeout_ms, err, errlen);
 }

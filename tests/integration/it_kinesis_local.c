@@ -587,6 +587,9 @@ static void over_tls(void)
         CHECK_MSG(rc != 0 && op_err.kind != KCL_ERR_NOT_FOUND,
                   "a self-signed certificate was accepted with verification on (%s)",
                   rc ? op_err.message : "success");
+        /* a certificate failure is final: typed fatal, one attempt, not retried as a network fault */
+        CHECK_MSG(op_err.kind == KCL_ERR_FATAL, "certificate failure typed %s: %s",
+                  kcl_err_kind_name(op_err.kind), op_err.message);
         fprintf(stderr, "verification on, as expected: %s\n", op_err.message);
         kcl_kinesis_free(verifying);
     }
