@@ -239,6 +239,25 @@ static int classify_default(const kcl_http_req *r, kcl_error *e)
 
 /* ---- libcurl callbacks (no user code but on_data; no curl calls) ------- */
 
+/* Before the first body byte is buffered: room for the whole body in one
+ * allocation when the response announced its Content-Length (a GetRecords
+ * body is several MB; growing by doubling copied it ~20 times and touched
+ * up to twice its size). A missing or oversized length leaves the doubling
+ * (and the max_body check) to kcl_buf_append. */
+static void presize_body(kcl_http_req *r)
+{
+    curl_off_t cl = -1;
+    kcl_buf *b = &r->resp.body;
+    if (curl_easy_getinfo(r->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) != CURLE_OK || cl <= 0 ||
+        (uint64_t)cl > (uint64_t)r->max_body || (size_t)cl + 1 <= b->cap)
+        return;
+    char *p = realloc(b->data, (size_t)cl + 1);
+    if (!p) return;
+    b->data = p;
+    b->cap = (size_t)cl + 1;
+    b->data[b->len] = '\0';
+}
+
 static size_t write_cb(char *p, size_t size, size_t n, void *ud)
 {
     kcl_http_req *r = ud;
@@ -256,6 +275,7 @@ static size_t write_cb(char *p, size_t size, size_t n, void *ud)
             return r->cancelled ? (len ? 0 : 1) : len;
         }
     }
+    if (r->resp.body.len == 0) presize_body(r);
     if (len > r->max_body - r->resp.body.len || kcl_buf_append(&r->resp.body, p, len) != 0) {
         r->overflow = 1;
         return len ? 0 : 1;

@@ -363,6 +363,18 @@ static void remove_take(kcl_coord *c, kcl_lease_op *op)
         if (c->take_ops[i] == op) { c->take_ops[i] = c->take_ops[--c->ntakes]; return; }
 }
 
+/* Room for one more held lease; 0 when out of memory (the array is kept). */
+static int held_room(kcl_coord *c)
+{
+    if (c->nheld < c->capheld) return 1;
+    int cap = c->capheld ? c->capheld * 2 : 16;
+    held **p = realloc(c->held, sizeof *p * (size_t)cap);
+    if (!p) return 0;
+    c->held = p;
+    c->capheld = cap;
+    return 1;
+}
+
 static void on_take(const kcl_error *err, void *ud)
 {
     take_ctx *t = ud;
@@ -372,8 +384,7 @@ static void on_take(const kcl_error *err, void *ud)
         KCL_DEBUG(t->lease.key, "take failed (%s): %s", kcl_err_kind_name(err->kind), err->message);
     } else if (!find_held(c, t->lease.key)) {
         held *h = calloc(1, sizeof *h);
-        if (h && kcl_lease_copy(&h->lease, &t->lease) == 0 &&
-            (c->nheld < c->capheld || (c->held = realloc(c->held, sizeof *c->held * (size_t)(c->capheld = c->capheld ? c->capheld * 2 : 16))))) {
+        if (h && kcl_lease_copy(&h->lease, &t->lease) == 0 && held_room(c)) {
             h->lease.counter++;
             snprintf(h->lease.owner, sizeof h->lease.owner, "%s", c->worker_id);
             h->lease.owner_switches++;

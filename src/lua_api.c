@@ -493,7 +493,9 @@ static void push_records(lua_State *L, const kcl_batch *b)
     lua_createtable(L, b->count > INT_MAX ? INT_MAX : (int)b->count, 0);
     for (size_t i = 0; i < b->count; i++) {
         const kcl_record *r = &b->records[i];
-        lua_createtable(L, 0, 6);
+        /* The hash part sized for exactly the fields set (LuaJIT rounds up
+         * to a power of two: 4 for a plain record instead of 8). */
+        lua_createtable(L, 0, 4 + (r->sub_sequence_number >= 0) + (r->explicit_hash_key != NULL));
         lua_pushvalue(L, base + 1);
         lua_pushlstring(L, (const char *)r->data, r->len);
         lua_rawset(L, -3);

@@ -44,6 +44,8 @@ struct kcl_lua_host {
     double     budget_ms;
     int        hook_n, no_reload, counting_alloc;
     size_t     mem_limit, mem_used;
+    lua_Alloc  base_alloc;      /* LuaJIT's own allocator, under host_alloc */
+    void      *base_ud;
     int        enforce;         /* refuse allocations past mem_limit (Lua is running) */
     int        helper_ref, tramp_ref, script_ref, locals_ref;
     unsigned   gen, reloads, reload_failures;
@@ -121,18 +123,23 @@ static void lua_where(lua_State *L, char *out, size_t outlen)
     snprintf(out, outlen, "?");
 }
 
+/* Counts and caps Lua's memory on top of LuaJIT's own allocator (its
+ * dlmalloc-style arena, which keeps the VM's many small objects out of
+ * glibc's heap: with realloc underneath, a batch's garbage filled glibc's
+ * fastbins and every large malloc of the next response paid for
+ * malloc_consolidate; see bench/PERF_NOTES.md). */
 static void *host_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
     kcl_lua_host *h = ud;
     if (!ptr) osize = 0;
     if (nsize == 0) {
-        free(ptr);
+        h->base_alloc(h->base_ud, ptr, osize, 0);
         h->mem_used -= osize;
         return NULL;
     }
     if (nsize > osize && h->enforce && h->mem_limit && h->mem_used + (nsize - osize) > h->mem_limit)
         return NULL;
-    void *p = realloc(ptr, nsize);
+    void *p = h->base_alloc(h->base_ud, ptr, osize, nsize);
     if (!p) return NULL;
     h->mem_used = h->mem_used - osize + nsize;
     return p;
@@ -741,9 +748,15 @@ kcl_lua_host *kcl_lua_host_new(const kcl_host_services *svc, const kcl_lua_host_
         return NULL;
     }
 
-    h->L = lua_newstate(host_alloc, h);
-    h->counting_alloc = h->L != NULL;
-    if (!h->L) h->L = luaL_newstate();  /* fallback: cap checked at yield points */
+    /* LuaJIT's allocator with the counting one wrapped around it (the
+     * original is put back before lua_close, which destroys its arena). */
+    h->L = luaL_newstate();
+    if (h->L) {
+        h->base_alloc = lua_getallocf(h->L, &h->base_ud);
+        h->mem_used = (size_t)lua_gc(h->L, LUA_GCCOUNT, 0) * 1024u + (size_t)lua_gc(h->L, LUA_GCCOUNTB, 0);
+        lua_setallocf(h->L, host_alloc, h);
+        h->counting_alloc = lua_getallocf(h->L, NULL) == host_alloc;
+    }
     if (!h->L) {
         copy_err(errbuf, errlen, "cannot create a Lua state");
         kcl_lua_host_free(h);
@@ -768,6 +781,8 @@ kcl_lua_host *kcl_lua_host_new(const kcl_host_services *svc, const kcl_lua_host_
     lua_newtable(L);
     h->locals_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     if (h->budget_ms > 0) lua_sethook(L, budget_hook, LUA_MASKCOUNT, h->hook_n);
+    if (getenv("XX_PAUSE")) lua_gc(L, LUA_GCSETPAUSE, atoi(getenv("XX_PAUSE")));
+    if (getenv("XX_STEPMUL")) lua_gc(L, LUA_GCSETSTEPMUL, atoi(getenv("XX_STEPMUL")));
 
     char err[1024];
     if (load_script(h, err, sizeof err) != 0) {
@@ -786,7 +801,10 @@ void kcl_lua_host_free(kcl_lua_host *h)
     if (!h) return;
     while (h->shards) vt_destroy(h->shards);
     kcl_lua_reload_free(h->watch);
-    if (h->L) lua_close(h->L);
+    if (h->L) {
+        if (h->counting_alloc) lua_setallocf(h->L, h->base_alloc, h->base_ud);
+        lua_close(h->L);
+    }
     free(h->worker_id);
     free(h->path);
     free(h->dir);

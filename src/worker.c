@@ -57,6 +57,8 @@ struct kcl_worker {
     int start_attempt;
     uint64_t rng;
     int stop_notified;
+    int nreleasing;                 /* releases of leases without a consumer, in flight */
+    struct orphan *orphans;
 };
 
 static void worker_stop(kcl_worker *w, const kcl_error *err);
@@ -105,8 +107,78 @@ static void on_reap(struct ev_loop *loop, ev_timer *t, int revents)
     kcl_worker *w = t->data;
     for (int i = 0; i < w->nreap; i++) kcl_consumer_free(w->reap[i]);
     w->nreap = 0;
-    if (w->st == W_STOPPING && w->nconsumers == 0) worker_stop(w, NULL);
+    if (w->st == W_STOPPING && w->nconsumers == 0 && w->nreleasing == 0) worker_stop(w, NULL);
 }
+
+/* ---- leases held without a consumer (stopping) --------------------------------- */
+
+typedef struct orphan {
+    kcl_worker *w;
+    struct orphan *next;
+    kcl_coord_write *write;
+    int in_call, finished;         /* the coordinator may fail a write at once */
+    char key[KCL_LEASE_KEY_MAX + 1];
+} orphan;
+
+static void orphan_unlink(kcl_worker *w, orphan *o)
+{
+    for (orphan **p = &w->orphans; *p; p = &(*p)->next)
+        if (*p == o) { *p = o->next; break; }
+    w->nreleasing--;
+}
+
+static void on_orphan_released(const kcl_error *err, void *ud)
+{
+    orphan *o = ud;
+    kcl_worker *w = o->w;
+    (void)err;                       /* the coordinator logged it; not held either way */
+    if (o->in_call) { o->finished = 1; return; }
+    orphan_unlink(w, o);
+    free(o);
+    if (w->st == W_STOPPING && w->nconsumers == 0 && w->nreleasing == 0) {
+        ev_timer_stop(w->loop, &w->reap_timer);
+        ev_timer_set(&w->reap_timer, 0.0, 0.0);
+        ev_timer_start(w->loop, &w->reap_timer);
+    }
+}
+
+/* Release every held lease that has no consumer and no release in flight
+ * (none normally; one whose consumer finished just as the lease was taken
+ * again), so that a stopped worker leaves no leaseOwner behind. */
+static void release_orphans(kcl_worker *w)
+{
+    enum { MAXK = 256 };
+    const char *keys[MAXK];
+    int n = kcl_coord_held_keys(w->coord, keys, MAXK);
+    if (n > MAXK) n = MAXK;
+    orphan *todo = NULL;
+    for (int i = 0; i < n; i++) {            /* collect first: releasing changes the held set */
+        if (find_consumer(w, keys[i], NULL)) continue;
+        int busy = 0;
+        for (orphan *o = w->orphans; o && !busy; o = o->next) busy = strcmp(o->key, keys[i]) == 0;
+        if (busy) continue;
+        orphan *o = calloc(1, sizeof *o);
+        if (!o) break;
+        o->w = w;
+        snprintf(o->key, sizeof o->key, "%s", keys[i]);
+        o->next = todo;
+        todo = o;
+    }
+    while (todo) {
+        orphan *o = todo;
+        todo = o->next;
+        o->next = w->orphans;
+        w->orphans = o;
+        w->nreleasing++;
+        KCL_INFO(o->key, "releasing a lease held without a consumer");
+        o->in_call = 1;
+        o->write = kcl_coord_release(w->coord, o->key, on_orphan_released, o);
+        o->in_call = 0;
+        if (!o->write || o->finished) { orphan_unlink(w, o); free(o); }
+    }
+}
+
+static void on_gained(void *ud, const kcl_lease *lease);
 
 static void consumer_finished(void *ud, kcl_consumer *c)
 {
@@ -125,11 +197,23 @@ static void consumer_finished(void *ud, kcl_consumer *c)
     ev_timer_stop(w->loop, &w->reap_timer);
     ev_timer_set(&w->reap_timer, 0.0, 0.0);
     ev_timer_start(w->loop, &w->reap_timer);
+    /* The lease may have been taken again while this consumer was finishing
+     * (lost, then free or expired again before its last batch was done): the
+     * `gained` event was ignored then, so start its new consumer now. */
+    const kcl_lease *held = kcl_coord_held(w->coord, kcl_consumer_shard_id(c));
+    if (held && w->st == W_RUNNING) {
+        KCL_INFO(held->key, "lease held again: starting a new consumer");
+        on_gained(w, held);
+    } else if (held && w->st == W_STOPPING) {
+        release_orphans(w);
+    }
 }
 
 static void on_gained(void *ud, const kcl_lease *lease)
 {
     kcl_worker *w = ud;
+    /* A consumer still finishing for this key (its lease was lost and has just
+     * been taken again) makes consumer_finished start the new one. */
     if (w->st != W_RUNNING || find_consumer(w, lease->key, NULL)) return;
     kcl_consumer_env env = {
         .loop = w->loop, .kinesis = w->kinesis, .coord = w->coord, .procs = w->procs,
@@ -448,6 +532,7 @@ void kcl_worker_shutdown(kcl_worker *w)
     if (w->describe_op) { kcl_kinesis_cancel(w->describe_op); w->describe_op = NULL; }
     if (was == W_RUNNING) kcl_coord_stop_taking(w->coord);
     for (int i = 0; i < w->nconsumers; i++) kcl_consumer_request_shutdown(w->consumers[i]);
+    if (was == W_RUNNING) release_orphans(w);
     ev_set_cb(&w->grace_timer, on_grace);
     ev_timer_set(&w->grace_timer, w->cfg.shutdown_grace_ms / 1000.0, 0.0);
     ev_timer_start(w->loop, &w->grace_timer);
@@ -466,6 +551,12 @@ void kcl_worker_free(kcl_worker *w)
     ev_timer_stop(w->loop, &w->reap_timer);
     for (int i = 0; i < w->nconsumers; i++) kcl_consumer_free(w->consumers[i]);
     for (int i = 0; i < w->nreap; i++) kcl_consumer_free(w->reap[i]);
+    while (w->orphans) {
+        orphan *o = w->orphans;
+        w->orphans = o->next;
+        kcl_coord_write_cancel(o->write);
+        free(o);
+    }
     free(w->consumers);
     free(w->reap);
     if (w->sync_op) kcl_shard_sync_cancel(w->sync_op);

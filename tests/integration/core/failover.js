@@ -34,8 +34,13 @@ L.run('core.failover', async () => {
   await L.waitFor('wB owns all 4 shards', FAILOVER + RENEW + 5000, async () =>
     L.ownerCounts(await L.leases(app)).wB === 4, 25);
   const tookMs = L.monoMs() - killedAt;
-  L.log(`failover: wB owned all 4 shards ${tookMs} ms after the SIGKILL (bound ${FAILOVER + RENEW} ms)`);
-  L.check(tookMs <= FAILOVER + RENEW, `failover took ${tookMs} ms > failover ${FAILOVER} + renewal ${RENEW}`);
+  // The bound: the survivor sees the last renewal at its next scan (one
+  // interval, = the renewal interval), takes the lease failover ms later (its
+  // expiry scan is scheduled 50 ms past that); plus the scan's and the take's
+  // round trips, which a loaded 2-core machine stretches: SLACK.
+  const SLACK = 400;
+  L.log(`failover: wB owned all 4 shards ${tookMs} ms after the SIGKILL (failover ${FAILOVER} + renewal ${RENEW} = ${FAILOVER + RENEW} ms)`);
+  L.check(tookMs <= FAILOVER + RENEW + SLACK, `failover took ${tookMs} ms > failover ${FAILOVER} + renewal ${RENEW} + ${SLACK}`);
   const evs = () => [...a.events(), ...b.events()];
   await L.waitFor('every record processed', 60000, () => L.tally(records, evs()).missing.length === 0, 250);
   const inits = b.events().filter((e) => e.ev === 'init' && e.t > killedAt);
@@ -59,17 +64,23 @@ L.run('core.failover', async () => {
   L.check(badDups.length === 0, `duplicates A had checkpointed: ${L.sample(badDups)}`);
   const aBatches = new Set(L.recs(ae).filter((e) => !cpd.has(e.b)).map((e) => e.b));
   L.check(aBatches.size <= 2, `wA had ${aBatches.size} uncheckpointed batches (one per shard at most)`);
-  // B resumed each of A's shards right after A's last checkpoint
+  // B resumed each of A's shards right after A's last checkpoint: the last one
+  // A logged, or the one of its last batch (the write may have landed just
+  // before the SIGKILL, unlogged)
+  const after = (s, seq) => records.filter((r) => r.shard === s && L.cmpSeq(r.seq, seq) > 0)
+    .sort((x, y) => L.cmpSeq(x.seq, y.seq))[0];
   for (const s of new Set(L.recs(ae).map((e) => e.shard))) {
     const cps = ae.filter((e) => e.ev === 'cp_ok' && e.shard === s);
     const lastCpBatch = cps.length ? cps[cps.length - 1].b : null;
-    const aRecs = L.recs(ae).filter((e) => e.shard === s && e.b === lastCpBatch);
-    const lastCpSeq = aRecs.length ? aRecs[aRecs.length - 1].seq : null;
+    const aRecs = L.recs(ae).filter((e) => e.shard === s);
+    const cpRecs = aRecs.filter((e) => e.b === lastCpBatch);
+    const starts = [];
+    if (cpRecs.length) starts.push(after(s, cpRecs[cpRecs.length - 1].seq));
+    starts.push(after(s, aRecs[aRecs.length - 1].seq));
     const bFirst = L.recs(b.events()).find((e) => e.shard === s);
-    if (lastCpSeq && bFirst) {
-      const want = records.filter((r) => r.shard === s && L.cmpSeq(r.seq, lastCpSeq) > 0)
-        .sort((x, y) => L.cmpSeq(x.seq, y.seq))[0];
-      L.check(want && bFirst.seq === want.seq, `${s}: wB began at ${bFirst.seq}, not right after wA's checkpoint ${lastCpSeq}`);
+    if (bFirst) {
+      L.check(starts.some((w) => w && w.seq === bFirst.seq),
+        `${s}: wB began at ${bFirst.seq}, not right after one of wA's last checkpoints (${starts.map((w) => w && w.seq)})`);
     }
   }
   L.log(`duplicates: ${t.dups.length} (all from wA's ${aBatches.size} uncheckpointed batch(es) of ${uncheckpointed.size} records)`);
