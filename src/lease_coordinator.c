@@ -53,7 +53,7 @@ struct kcl_coord {
     int nheld, capheld;
     seen *seen;
     int nseen, capseen;
-    ev_timer renew_timer, take_timer;
+    ev_timer renew_timer, take_timer, pump_timer;
     kcl_lease_op *scan_op;
     kcl_lease_op **take_ops;       /* takes in flight */
     int ntakes, captakes;
@@ -226,14 +226,21 @@ static void pump(kcl_coord *c, held *h)
         }
         c->requests++;
         if (op) { h->op = op; return; }
-        /* Could not even start (out of memory): fail this write, try the next. */
-        h->queue = w->next;
-        if (w->kind == W_RENEW) h->renew_queued = 0;
-        kcl_error err;
-        kcl_error_set(&err, KCL_ERR_FATAL, 0, NULL, "cannot start a lease write");
-        if (w->done) w->done(&err, w->ud);
-        write_free(w);
+        /* Could not even start (out of memory): keep it queued and try again
+         * shortly, rather than calling back inside the caller's call. */
+        if (!ev_is_active(&c->pump_timer)) {
+            ev_timer_set(&c->pump_timer, 0.2, 0.0);
+            ev_timer_start(c->loop, &c->pump_timer);
+        }
+        return;
     }
+}
+
+static void on_pump_timer(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    (void)loop; (void)revents;
+    kcl_coord *c = t->data;
+    for (int i = 0; i < c->nheld; i++) pump(c, c->held[i]);
 }
 
 static kcl_coord_write *enqueue(kcl_coord *c, const char *key, write_kind kind,
@@ -594,6 +601,8 @@ kcl_coord *kcl_coord_new(struct ev_loop *loop, kcl_lease_store *store, const kcl
     c->renew_timer.data = c;
     ev_timer_init(&c->take_timer, on_take_timer, 0.0, 0.0);
     c->take_timer.data = c;
+    ev_timer_init(&c->pump_timer, on_pump_timer, 0.2, 0.0);
+    c->pump_timer.data = c;
     return c;
 }
 
@@ -626,6 +635,7 @@ void kcl_coord_free(kcl_coord *c)
     if (!c) return;
     ev_timer_stop(c->loop, &c->renew_timer);
     ev_timer_stop(c->loop, &c->take_timer);
+    ev_timer_stop(c->loop, &c->pump_timer);
     if (c->scan_op) kcl_lease_op_cancel(c->scan_op);
     for (int i = 0; i < c->ntakes; i++) kcl_lease_op_cancel(c->take_ops[i]);
     while (c->nheld > 0) drop_held(c, c->held[c->nheld - 1], NULL);

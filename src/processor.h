@@ -27,7 +27,8 @@
 
 typedef enum {
     KCL_SHUTDOWN_TERMINATE = 0,  /* the shard ended: checkpoint to finish it */
-    KCL_SHUTDOWN_ZOMBIE,         /* the lease was lost: checkpoints are refused */
+    KCL_SHUTDOWN_ZOMBIE,         /* the lease was lost, or on_error=stop gave up on a
+                                    failed batch: checkpoints are refused */
     KCL_SHUTDOWN_REQUESTED       /* graceful stop: may checkpoint */
 } kcl_shutdown_reason;
 
