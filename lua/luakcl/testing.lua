@@ -152,7 +152,8 @@ local function do_checkpoint(cp, prepare, seq, sub, state)
     error(fn .. " must be called from the callback's own coroutine, not from a coroutine the script created", 3)
   end
   return coroutine.yield(WAIT, function()
-    local entry = {sequence_number = seq or h.last_sequence, sub_sequence_number = sub,
+    local default = h.terminating and "SHARD_END" or h.last_sequence
+    local entry = {sequence_number = seq or default, sub_sequence_number = sub,
                    prepared = prepare or nil, state = state, at = h.clock}
     local kind, message
     if h.lease_lost then
@@ -316,7 +317,11 @@ function Harness:shutdown(reason)
   assert(reason == "TERMINATE" or reason == "ZOMBIE" or reason == "REQUESTED", "bad shutdown reason " .. tostring(reason))
   self.shut_down = true
   self.lease_lost = reason == "ZOMBIE"
-  return self:_call("shutdown", {reason = reason, checkpointer = self:_checkpointer()})
+  -- as under the host: checkpoint() during TERMINATE finishes the shard
+  self.terminating = reason == "TERMINATE"
+  local ok, err = self:_call("shutdown", {reason = reason, checkpointer = self:_checkpointer()})
+  self.terminating = false
+  return ok, err
 end
 
 --- The next `count` (default 1; math.huge = all) checkpoints fail with `kind`
