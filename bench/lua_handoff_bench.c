@@ -19,7 +19,9 @@
  *              with ffi.string (JIT-compiled)
  *
  * Build and run: bench/lua_handoff_bench.sh [records] [batches]
- * BENCH_ALLOC=counting runs the VM on lua_host's counting allocator;
+ * BENCH_ALLOC=counting runs the VM on a counting allocator over glibc's
+ * realloc (what lua_host used before bench/PERF_NOTES.md; it now counts on
+ * top of LuaJIT's own allocator, the default here);
  * BENCH_JIT=off runs the Lua side interpreted.
  */
 #include <lauxlib.h>
@@ -44,7 +46,7 @@ typedef struct rec {                /* the shape of processor.h's kcl_record */
 static rec   *recs;
 static size_t nrecs;
 
-/* The allocator lua_host uses (it counts bytes for the memory cap). */
+/* lua_host's former allocator: counting bytes over glibc's realloc. */
 static size_t counted;
 static void *counting_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {

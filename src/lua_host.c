@@ -781,8 +781,6 @@ kcl_lua_host *kcl_lua_host_new(const kcl_host_services *svc, const kcl_lua_host_
     lua_newtable(L);
     h->locals_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     if (h->budget_ms > 0) lua_sethook(L, budget_hook, LUA_MASKCOUNT, h->hook_n);
-    if (getenv("XX_PAUSE")) lua_gc(L, LUA_GCSETPAUSE, atoi(getenv("XX_PAUSE")));
-    if (getenv("XX_STEPMUL")) lua_gc(L, LUA_GCSETSTEPMUL, atoi(getenv("XX_STEPMUL")));
 
     char err[1024];
     if (load_script(h, err, sizeof err) != 0) {
