@@ -116,6 +116,32 @@ static void bare_type(const char *in, char *out, size_t outlen)
     out[n] = '\0';
 }
 
+/* Replace s[at, at+n) by `with` in the NUL-terminated s (with no longer than n). */
+static void splice_out(char *s, size_t at, size_t n, const char *with)
+{
+    size_t wl = strlen(with), tail = strlen(s + at + n);
+    memcpy(s + at, with, wl);
+    memmove(s + at + wl, s + at + n, tail + 1);
+}
+
+/* An InvalidSignatureException / SignatureDoesNotMatch message quotes the
+ * canonical request the server expected, signed headers included: the
+ * x-amz-security-token line holds the session token (cut short when the
+ * message is truncated, so the log's whole-secret masking misses it). */
+static void scrub_token_headers(char *msg)
+{
+    static const char name[] = "x-amz-security-token";
+    size_t nl = sizeof name - 1;
+    for (char *p = msg; *p; p++) {
+        if (strncasecmp(p, name, nl) != 0) continue;
+        char *v = p + nl;
+        while (*v == ' ' || *v == '\t' || *v == ':' || *v == '=') v++;
+        size_t n = strcspn(v, "\r\n'\"&;, ");
+        if (n > 3) splice_out(msg, (size_t)(v - msg), n, "***");
+        p = v - 1;
+    }
+}
+
 void kcl_aws_parse_error(long status, const char *body, size_t len, kcl_error *err)
 {
     char type[96] = "", message[400] = "";
@@ -127,10 +153,14 @@ void kcl_aws_parse_error(long status, const char *body, size_t len, kcl_error *e
         if (kcl_json_str_copy(&doc, kcl_json_get(&doc, root, "__type"), raw, sizeof raw) == 0 ||
             kcl_json_str_copy(&doc, kcl_json_get(&doc, root, "code"), raw, sizeof raw) == 0)
             bare_type(raw, type, sizeof type);
-        if (kcl_json_str_copy(&doc, kcl_json_get(&doc, root, "message"), message, sizeof message) != 0)
-            kcl_json_str_copy(&doc, kcl_json_get(&doc, root, "Message"), message, sizeof message);
+        /* A long message is kept truncated (str_copy fills what fits even
+         * when it reports -1), not dropped for the other spelling. */
+        kcl_jv m = kcl_json_get(&doc, root, "message");
+        if (kcl_json_type_of(&doc, m) != KCL_JSON_STRING) m = kcl_json_get(&doc, root, "Message");
+        if (kcl_json_type_of(&doc, m) == KCL_JSON_STRING) kcl_json_str_copy(&doc, m, message, sizeof message);
     }
     kcl_json_free(&doc);
+    scrub_token_headers(message);
     kcl_err_kind kind = kcl_aws_error_kind(status, type);
     if (kind == KCL_ERR_NONE) kind = KCL_ERR_MALFORMED;   /* error body with a 2xx status */
     if (!message[0]) {
@@ -317,10 +347,34 @@ static int prepare_attempt(kcl_http_headers *h, int attempt, kcl_error *err, voi
     return rc;
 }
 
+/* Mask `secret` in msg, and any run of 12+ of its leading characters (a
+ * copy cut short by a truncated server message). */
+static void mask_secret_prefix(char *msg, const char *secret)
+{
+    size_t sl = strlen(secret);
+    if (sl < 12) return;
+    for (char *p = msg; *p; p++) {
+        size_t n = 0;
+        while (n < sl && p[n] && p[n] == secret[n]) n++;
+        if (n >= 12) {
+            splice_out(msg, (size_t)(p - msg), n, "***");
+            p += 2;
+        }
+    }
+}
+
+/* Secrets never reach a message: whatever the server echoed is masked. */
+static void redact_message(char *msg, const kcl_credentials *c)
+{
+    scrub_token_headers(msg);
+    mask_secret_prefix(msg, c->session_token);
+    mask_secret_prefix(msg, c->secret_access_key);
+}
+
 /* Decide an attempt's fate from AWS's answer. */
 static int classify_attempt(kcl_http_resp *resp, kcl_error *err, void *ud)
 {
-    (void)ud;
+    kcl_aws_call *call = ud;
     if (resp->status == 0) {
         /* No response: http.c's default decision stands (certificate
          * failures and bad URLs are fatal; connection faults retryable). */
@@ -331,6 +385,7 @@ static int classify_attempt(kcl_http_resp *resp, kcl_error *err, void *ud)
         return 0;
     }
     kcl_aws_parse_error(resp->status, resp->body.data, resp->body.len, err);
+    redact_message(err->message, &call->creds);
     return kcl_err_kind_retryable(err->kind);
 }
 
@@ -342,6 +397,7 @@ static void on_http_done(kcl_http_resp *resp, void *ud)
     if (err.kind == KCL_ERR_NONE && (resp->status < 200 || resp->status >= 300))
         kcl_aws_parse_error(resp->status, resp->body.data, resp->body.len, &err);
     if (err.kind != KCL_ERR_NONE) {
+        redact_message(err.message, &call->creds);
         /* Say which operation failed; keep the server's words (truncated to fit). */
         kcl_buf msg = KCL_BUF_INIT;
         kcl_buf_printf(&msg, "%s: %s", call->target, err.message);

@@ -314,6 +314,11 @@ int kcl_url_host_is_local(const char *url, int allow_metadata_ips)
     size_t n = 0;
     if (!h) return 0;
     h += 3;
+    /* "http://localhost:1@evil.example/" connects to evil.example: a URL
+     * with userinfo is never treated as local (libcurl takes the host after
+     * the last '@' of the authority, which ends at '/', '?' or '#'). */
+    size_t auth = strcspn(h, "/?#");
+    if (memchr(h, '@', auth)) return 0;
     if (*h == '[') {
         const char *e = strchr(h, ']');
         if (!e || (size_t)(e - h - 1) >= sizeof host) return 0;

@@ -113,7 +113,8 @@ int kcl_aws_read_token_file(const char *path, kcl_buf *out, char *err, size_t er
 /* Whether the host of `url` ("scheme://host[:port]/...") is loopback
  * (localhost, 127.*, ::1) or, with allow_metadata_ips, one of the container
  * credential agents' link-local addresses the SDKs accept over plain http
- * (169.254.170.2, 169.254.170.23, fd00:ec2::23). */
+ * (169.254.170.2, 169.254.170.23, fd00:ec2::23). A URL with userinfo
+ * ("user@host") is never local. */
 int kcl_url_host_is_local(const char *url, int allow_metadata_ips);
 
 /* ---- response parsers ----------------------------------------------------- */

@@ -43,6 +43,14 @@ int kcl_cli_open(kcl_cli *cli, struct ev_loop *loop, const kcl_config *cfg, int 
         snprintf(err, errlen, "no DynamoDB endpoint for region %s", cli->region);
         return -1;
     }
+    /* As for run (worker.c): TLS verification is only ever skipped for an
+     * explicit endpoint on a loopback host, never for AWS or a remote server. */
+    if (cfg->insecure_tls &&
+        ((want_kinesis && !(cfg->endpoint && kcl_url_host_is_local(cli->kinesis_url, 0))) ||
+         (want_ddb && !(cfg->dynamodb_endpoint && kcl_url_host_is_local(cli->dynamodb_url, 0))))) {
+        snprintf(err, errlen, "--insecure-tls is only allowed with explicit loopback endpoints");
+        return -1;
+    }
     kcl_error e;
     kcl_error_clear(&e);
     if (!(cli->http = kcl_http_new(loop, &e))) {
@@ -57,7 +65,7 @@ int kcl_cli_open(kcl_cli *cli, struct ev_loop *loop, const kcl_config *cfg, int 
     }
     if (want_kinesis) {
         kcl_kinesis_opts ko = {.endpoint = cli->kinesis_url, .region = cli->region,
-                               .insecure_tls = cfg->insecure_tls && cfg->endpoint};
+                               .insecure_tls = cfg->insecure_tls};
         if (!(cli->kin = kcl_kinesis_new(loop, cli->http, cli->creds, &ko, &e))) {
             snprintf(err, errlen, "kinesis client: %s", e.message);
             kcl_cli_close(cli);
@@ -66,7 +74,7 @@ int kcl_cli_open(kcl_cli *cli, struct ev_loop *loop, const kcl_config *cfg, int 
     }
     if (want_ddb) {
         kcl_ddb_opts dopts = {.endpoint = cli->dynamodb_url, .region = cli->region,
-                              .insecure_tls = cfg->insecure_tls && cfg->dynamodb_endpoint};
+                              .insecure_tls = cfg->insecure_tls};
         if (!(cli->ddb = kcl_ddb_new(loop, cli->http, cli->creds, &dopts, &e))) {
             snprintf(err, errlen, "dynamodb client: %s", e.message);
             kcl_cli_close(cli);

@@ -32,8 +32,9 @@ typedef struct kcl_cli {
 
 /* Build the clients (Kinesis with want_kinesis, DynamoDB with want_ddb).
  * The region comes from cfg->region, the environment or the profile; the
- * endpoints from cfg or the AWS_ENDPOINT_URL* rules. --insecure-tls only
- * applies to an explicitly given endpoint. 0, or -1 with a one-line reason
+ * endpoints from cfg or the AWS_ENDPOINT_URL* rules. --insecure-tls is
+ * refused (-1) unless every endpoint used is given explicitly and is on a
+ * loopback host. 0, or -1 with a one-line reason
  * in err (cli is then closed). Credentials are never printed. */
 int kcl_cli_open(kcl_cli *cli, struct ev_loop *loop, const kcl_config *cfg, int want_kinesis,
                  int want_ddb, char *err, size_t errlen);

@@ -33,6 +33,7 @@ struct kcl_kinesis_op {
     kcl_kinesis_shard_list *list;   /* OP_SHARDS: pages so far */
     int max_results;                /* OP_SHARDS */
     int pages;                      /* OP_SHARDS */
+    int delivering;                 /* its callback runs: a cancel now is a no-op */
     size_t put_count;               /* OP_PUT: entries sent */
 };
 
@@ -90,7 +91,7 @@ static void op_free(kcl_kinesis_op *op)
 
 void kcl_kinesis_cancel(kcl_kinesis_op *op)
 {
-    if (!op) return;
+    if (!op || op->delivering) return;
     if (op->call) kcl_aws_call_cancel(op->call);
     op->call = NULL;
     op_unlink(op);
@@ -127,6 +128,7 @@ static void malformed_from(kcl_error *err, const kcl_aws_result *res)
 static void deliver(kcl_kinesis_op *op, const kcl_error *err, void *result)
 {
     op_unlink(op);
+    op->delivering = 1;
     switch (op->kind) {
     case OP_SHARDS: {
         kcl_kinesis_shard_list *l = err->kind == KCL_ERR_NONE ? op->list : NULL;

@@ -15,7 +15,8 @@
  * is handed over (GetRecords batches and shard lists: the callee owns them).
  *
  * Operation handles are valid until their callback starts; kcl_kinesis_cancel
- * drops one (its callback never runs). */
+ * drops one (its callback never runs). A cancel of the operation whose
+ * callback is running is a no-op (as kcl_ddb_cancel). */
 #ifndef KCL_KINESIS_H
 #define KCL_KINESIS_H
 

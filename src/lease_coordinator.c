@@ -24,11 +24,13 @@ struct kcl_coord_write {
     char children[2][KCL_LEASE_KEY_MAX + 1];
     kcl_coord_done_fn done;        /* NULL: internal, or cancelled while in flight */
     void *ud;
+    int64_t sent_ms;               /* monotonic time the request was started */
 };
 
 struct held {
     kcl_lease lease;               /* counter = the value our next write expects */
-    int64_t last_ok_ms;            /* monotonic time of the last successful write */
+    int64_t last_ok_ms;            /* monotonic start time of the last successful write: others
+                                      saw the counter change no earlier than that */
     kcl_coord_write *queue;        /* head is in flight when `op` is set */
     kcl_lease_op *op;
     int renew_queued;
@@ -55,7 +57,7 @@ struct kcl_coord {
     int nseen, capseen;
     ev_timer renew_timer, take_timer, pump_timer;
     kcl_lease_op *scan_op;
-    kcl_lease_op **take_ops;       /* takes in flight */
+    struct take_ctx **takes;       /* takes in flight (each owns its context) */
     int ntakes, captakes;
     int taking;
     long scans, requests;
@@ -141,7 +143,7 @@ static void on_write(const kcl_error *err, void *ud)
 
     if (!err) {
         h->lease.counter++;
-        h->last_ok_ms = kcl_clock_mono_ms();
+        if (w->sent_ms > h->last_ok_ms) h->last_ok_ms = w->sent_ms;
         switch (w->kind) {
         case W_CHECKPOINT:
             memcpy(h->lease.checkpoint, w->seq, sizeof w->seq);
@@ -225,7 +227,7 @@ static void pump(kcl_coord *c, held *h)
             break;
         }
         c->requests++;
-        if (op) { h->op = op; return; }
+        if (op) { h->op = op; w->sent_ms = kcl_clock_mono_ms(); return; }
         /* Could not even start (out of memory): keep it queued and try again
          * shortly, rather than calling back inside the caller's call. */
         if (!ev_is_active(&c->pump_timer)) {
@@ -362,12 +364,24 @@ typedef struct take_ctx {
     kcl_coord *c;
     kcl_lease lease;              /* as scanned; counter is the expected one */
     kcl_lease_op *op;
+    int64_t sent_ms;
 } take_ctx;
 
-static void remove_take(kcl_coord *c, kcl_lease_op *op)
+static void remove_take(kcl_coord *c, take_ctx *t)
 {
     for (int i = 0; i < c->ntakes; i++)
-        if (c->take_ops[i] == op) { c->take_ops[i] = c->take_ops[--c->ntakes]; return; }
+        if (c->takes[i] == t) { c->takes[i] = c->takes[--c->ntakes]; return; }
+}
+
+/* Cancel every take in flight (no callbacks) and free their contexts. */
+static void cancel_takes(kcl_coord *c)
+{
+    while (c->ntakes > 0) {
+        take_ctx *t = c->takes[--c->ntakes];
+        kcl_lease_op_cancel(t->op);
+        kcl_lease_free(&t->lease);
+        free(t);
+    }
 }
 
 /* Room for one more held lease; 0 when out of memory (the array is kept). */
@@ -386,7 +400,7 @@ static void on_take(const kcl_error *err, void *ud)
 {
     take_ctx *t = ud;
     kcl_coord *c = t->c;
-    remove_take(c, t->op);
+    remove_take(c, t);
     if (err) {
         KCL_DEBUG(t->lease.key, "take failed (%s): %s", kcl_err_kind_name(err->kind), err->message);
     } else if (!find_held(c, t->lease.key)) {
@@ -395,7 +409,7 @@ static void on_take(const kcl_error *err, void *ud)
             h->lease.counter++;
             snprintf(h->lease.owner, sizeof h->lease.owner, "%s", c->worker_id);
             h->lease.owner_switches++;
-            h->last_ok_ms = kcl_clock_mono_ms();
+            h->last_ok_ms = t->sent_ms;
             c->held[c->nheld++] = h;
             KCL_INFO(h->lease.key, "lease taken (counter %lld, checkpoint %s)",
                      (long long)h->lease.counter, h->lease.checkpoint[0] ? h->lease.checkpoint : "none");
@@ -417,15 +431,16 @@ static void start_take(kcl_coord *c, const kcl_lease *l, const char *why)
     if (kcl_lease_copy(&t->lease, l) != 0) { free(t); return; }
     if (c->ntakes == c->captakes) {
         int cap = c->captakes ? c->captakes * 2 : 16;
-        kcl_lease_op **p = realloc(c->take_ops, sizeof *p * (size_t)cap);
+        take_ctx **p = realloc(c->takes, sizeof *p * (size_t)cap);
         if (!p) { kcl_lease_free(&t->lease); free(t); return; }
-        c->take_ops = p;
+        c->takes = p;
         c->captakes = cap;
     }
+    t->sent_ms = kcl_clock_mono_ms();
     t->op = kcl_lease_store_take(c->store, l->key, l->counter, c->worker_id, on_take, t);
     c->requests++;
     if (!t->op) { kcl_lease_free(&t->lease); free(t); return; }
-    c->take_ops[c->ntakes++] = t->op;
+    c->takes[c->ntakes++] = t;
     KCL_DEBUG(l->key, "taking lease (%s, owner '%s', counter %lld)", why, l->owner, (long long)l->counter);
 }
 
@@ -534,14 +549,19 @@ static void on_scan(const kcl_lease *all, size_t n, const kcl_error *err, void *
         if (!c->seen[i].present) c->seen[i] = c->seen[--c->nseen];
         else i++;
     }
-    /* A held lease that another worker took, or whose row is gone, is lost. */
+    /* A held lease that another worker took, or whose row is gone, is lost.
+     * A row whose counter is below the one we hold was read before our last
+     * successful write landed (a scan started before a take or a renewal
+     * finished): it says nothing about who owns the lease now. Anyone else's
+     * write after ours leaves a counter above ours. */
     for (int i = 0; i < c->nheld;) {
         held *h = c->held[i];
         const kcl_lease *row = NULL;
         for (size_t j = 0; j < n && !row; j++)
             if (strcmp(all[j].key, h->lease.key) == 0) row = &all[j];
         int releasing = h->queue && h->queue->kind == W_RELEASE;
-        if (!releasing && (!row || strcmp(row->owner, c->worker_id) != 0)) {
+        if (!releasing && (!row || (strcmp(row->owner, c->worker_id) != 0 &&
+                                    row->counter >= h->lease.counter))) {
             lose(c, h, row ? "the lease table shows another owner" : "the lease row was deleted");
             continue;
         }
@@ -617,11 +637,8 @@ void kcl_coord_stop_taking(kcl_coord *c)
 {
     c->taking = 0;
     ev_timer_stop(c->loop, &c->take_timer);
-    for (int i = 0; i < c->ntakes; i++) {
-        /* a take in flight may still land; cancel it so no new lease appears */
-        kcl_lease_op_cancel(c->take_ops[i]);
-    }
-    c->ntakes = 0;
+    /* a take in flight may still land; cancel it so no new lease appears */
+    cancel_takes(c);
 }
 
 void kcl_coord_cooldown(kcl_coord *c, const char *key, double ms)
@@ -637,11 +654,11 @@ void kcl_coord_free(kcl_coord *c)
     ev_timer_stop(c->loop, &c->take_timer);
     ev_timer_stop(c->loop, &c->pump_timer);
     if (c->scan_op) kcl_lease_op_cancel(c->scan_op);
-    for (int i = 0; i < c->ntakes; i++) kcl_lease_op_cancel(c->take_ops[i]);
+    cancel_takes(c);
     while (c->nheld > 0) drop_held(c, c->held[c->nheld - 1], NULL);
     free(c->held);
     free(c->seen);
-    free(c->take_ops);
+    free(c->takes);
     free(c->worker_id);
     free(c);
 }

@@ -19,20 +19,25 @@ typedef struct build {
     int oom;
 } build;
 
+/* Room for `cap` records in the three per-record arrays (kept on failure). */
+static int grow(build *s, size_t cap)
+{
+    kcl_record_batch *b = s->b;
+    kcl_record *nr = realloc(b->records, cap * sizeof *nr);
+    if (nr) b->records = nr;
+    size_t *np = nr ? realloc(s->pk_off, cap * sizeof *np) : NULL;
+    if (np) s->pk_off = np;
+    size_t *ne = np ? realloc(s->ehk_off, cap * sizeof *ne) : NULL;
+    if (!nr || !np || !ne) { s->oom = 1; return -1; }
+    s->ehk_off = ne;
+    s->cap = cap;
+    return 0;
+}
+
 static int push(build *s, const kcl_record *r, size_t pk_off, size_t ehk_off)
 {
     kcl_record_batch *b = s->b;
-    if (b->count == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 64;
-        kcl_record *nr = realloc(b->records, cap * sizeof *nr);
-        size_t *np = nr ? realloc(s->pk_off, cap * sizeof *np) : NULL;
-        if (np) s->pk_off = np;
-        size_t *ne = np ? realloc(s->ehk_off, cap * sizeof *ne) : NULL;
-        if (nr) b->records = nr;
-        if (!nr || !np || !ne) { s->oom = 1; return -1; }
-        s->ehk_off = ne;
-        s->cap = cap;
-    }
+    if (b->count == s->cap && grow(s, s->cap ? s->cap * 2 : 64) != 0) return -1;
     s->pk_off[b->count] = pk_off;
     s->ehk_off[b->count] = ehk_off;
     b->records[b->count++] = *r;
@@ -86,11 +91,21 @@ int kcl_record_batch_build(kcl_record_batch *b, kcl_kinesis_records *raw,
     b->raw = raw;
     b->millis_behind_latest = raw->millis_behind_latest;
     build s = {.b = b, .o = opts ? opts : &none, .strings = KCL_BUF_INIT};
+    /* Without aggregates there are at most raw->count user records: allocate
+     * them at once rather than by doubling. */
+    size_t nagg = 0;
+    for (size_t i = 0; i < raw->count && !nagg; i++)
+        nagg = kcl_deagg_is_aggregated(raw->records[i].data, raw->records[i].data_len);
+    if (raw->count && !nagg) grow(&s, raw->count);
     for (size_t i = 0; i < raw->count && !s.oom; i++) {
         const kcl_kinesis_record *r = &raw->records[i];
         s.raw = r;
         if (kcl_deagg_is_aggregated(r->data, r->data_len)) {
             int n = kcl_deagg_parse(r->data, r->data_len, on_sub, &s);
+            if (n == 0) {                /* a valid aggregate of nothing: seen all the same */
+                b->last_seq = r->sequence_number;
+                b->last_sub = -1;
+            }
             if (n >= 0) { b->aggregated++; continue; }
             if (s.oom) break;
             /* not a valid aggregate: delivered as it is */

@@ -51,6 +51,7 @@ struct kcl_consumer {
     kcl_shutdown_reason reason;
     busy_kind busy;
     void *proc;
+    int recreate;                   /* destroy proc and make a new one before initializing */
 
     /* checkpoint, delivery and fetch positions (extended sequence numbers) */
     char cp_seq[KCL_LEASE_SEQ_MAX + 1];
@@ -286,7 +287,10 @@ static void on_proc_done(void *ctx, int status, const char *message)
             if (c->env.on_error == KCL_ON_ERROR_STOP) {
                 c->stop = STOP_POLICY;
             } else {
-                /* initialize again after a backoff */
+                /* a fresh processor is initialized after a backoff (processor.h:
+                 * an instance is initialized once); it is destroyed in advance(),
+                 * not here, where its own callback may be on the stack */
+                c->recreate = 1;
                 c->st = S_WAITING;
                 c->retry_at_ms = kcl_clock_mono_ms() + (int64_t)backoff(c, ++c->proc_attempt, 500, 30000);
             }
@@ -546,6 +550,10 @@ static void on_children(const kcl_error *err, const char *const *ids, int nids, 
         return;
     }
     c->fetch_attempt = 0;
+    /* No children found yet (ListShards lagging behind the split) is not worth
+     * holding the shard for: the finished lease stays until its children have
+     * started, and the periodic shard sync creates them with this shard as
+     * parent, so nothing is skipped. */
     c->children_state = 2;
     if (nids > 0) kcl_coord_set_children(c->env.coord, c->shard, ids, nids, on_children_recorded, c);
     kick(c);
@@ -631,6 +639,11 @@ static void advance(kcl_consumer *c)
             kick_in(c, 1000);        /* look again; the worker's scans keep the view fresh */
             return;
         }
+        if (c->proc && c->recreate) {
+            c->env.procs->vt->destroy(c->proc);
+            c->proc = NULL;
+        }
+        c->recreate = 0;
         if (!c->proc) {
             kcl_error err;
             kcl_error_clear(&err);
@@ -760,11 +773,15 @@ void kcl_consumer_free(kcl_consumer *c)
 {
     if (!c) return;
     ev_timer_stop(c->env.loop, &c->step);
+    /* The processor first: its destroy cancels its own pending work, which
+     * may include checkpoint operations (cp_cancel on handles it holds), so
+     * those must still be alive. What it left is cancelled after. */
+    if (c->proc) c->env.procs->vt->destroy(c->proc);
+    c->proc = NULL;
     while (c->ops) cp_cancel((kcl_checkpoint_op *)c->ops);
     if (c->fetch_op) kcl_kinesis_cancel(c->fetch_op);
     if (c->children_handle && c->env.cancel_children) c->env.cancel_children(c->env.ud, c->children_handle);
     if (c->release_w) kcl_coord_write_cancel(c->release_w);
-    if (c->proc) c->env.procs->vt->destroy(c->proc);
     if (c->has_pending) kcl_record_batch_free(&c->pending);
     if (c->has_current) kcl_record_batch_free(&c->current);
     free(c->iterator);

@@ -46,6 +46,7 @@ struct kcl_worker {
     kcl_consumer **reap;            /* finished, freed on the next loop turn */
     int nreap, capreap;
 
+    struct delete_op *deletes;      /* finished leases being deleted */
     kcl_lease *snapshot;            /* the last scan, for parent checks and cleanup */
     size_t nsnapshot;
     int64_t last_cleanup_ms;
@@ -245,12 +246,28 @@ static void on_lost(void *ud, const char *key)
 
 /* ---- scans: the lease snapshot and cleanup of finished leases -------------------- */
 
+/* A delete of a finished lease in flight: tracked so freeing the worker
+ * cancels it and frees its key. */
+typedef struct delete_op {
+    kcl_worker *w;
+    struct delete_op *next;
+    kcl_lease_op *op;
+    char key[KCL_LEASE_KEY_MAX + 1];
+} delete_op;
+
+static void unlink_delete(delete_op *d)
+{
+    for (delete_op **p = &d->w->deletes; *p; p = &(*p)->next)
+        if (*p == d) { *p = d->next; break; }
+}
+
 static void on_deleted(const kcl_error *err, void *ud)
 {
-    char *key = ud;
-    if (err) KCL_DEBUG(key, "deleting the finished lease failed: %s", err->message);
-    else KCL_INFO(key, "finished lease deleted (its children have started)");
-    free(key);
+    delete_op *d = ud;
+    if (err) KCL_DEBUG(d->key, "deleting the finished lease failed: %s", err->message);
+    else KCL_INFO(d->key, "finished lease deleted (its children have started)");
+    unlink_delete(d);
+    free(d);
 }
 
 static void on_scanned(void *ud, const kcl_lease *all, size_t n)
@@ -273,8 +290,14 @@ static void on_scanned(void *ud, const kcl_lease *all, size_t n)
     size_t nkeys = 0;
     if (kcl_shard_sync_cleanup_plan(all, n, &keys, &nkeys) != 0) return;
     for (size_t i = 0; i < nkeys; i++) {
-        char *copy = strdup(keys[i]);
-        if (copy && !kcl_lease_store_delete_finished(w->store, keys[i], on_deleted, copy)) free(copy);
+        delete_op *d = calloc(1, sizeof *d);
+        if (!d) break;
+        d->w = w;
+        snprintf(d->key, sizeof d->key, "%s", keys[i]);
+        d->op = kcl_lease_store_delete_finished(w->store, keys[i], on_deleted, d);
+        if (!d->op) { free(d); continue; }
+        d->next = w->deletes;
+        w->deletes = d;
     }
     kcl_shard_sync_keys_free(keys, nkeys);
 }
@@ -562,6 +585,12 @@ void kcl_worker_free(kcl_worker *w)
     if (w->sync_op) kcl_shard_sync_cancel(w->sync_op);
     if (w->start_op) kcl_lease_op_cancel(w->start_op);
     if (w->describe_op) kcl_kinesis_cancel(w->describe_op);
+    while (w->deletes) {
+        struct delete_op *d = w->deletes;
+        w->deletes = d->next;
+        kcl_lease_op_cancel(d->op);
+        free(d);
+    }
     kcl_shard_sync_free(w->sync);
     kcl_coord_free(w->coord);
     kcl_lease_store_free(w->store);

@@ -38,7 +38,11 @@ typedef struct inst {
     char shard[64];
     kcl_proc_done_fn done;
     void *ctx;
+    kcl_checkpointer *cp;           /* with op: a checkpoint in flight */
+    kcl_checkpoint_op *op;
 } inst;
+
+static int cp_started;              /* checkpoints started (the abandon scenario waits on it) */
 
 static void *p_create(void *factory, const char *shard_id, kcl_error *err)
 {
@@ -60,6 +64,7 @@ static void on_cp(void *ud, const kcl_error *err)
     inst *i = ud;
     kcl_proc_done_fn done = i->done;
     i->done = NULL;
+    i->op = NULL;
     done(i->ctx, err ? -1 : 0, err ? err->message : NULL);
 }
 
@@ -76,11 +81,14 @@ static void p_process(void *pi, const kcl_batch *b, kcl_checkpointer *cp, kcl_pr
     }
     i->done = done;
     i->ctx = ctx;
+    i->cp = cp;
     kcl_error err;
-    if (!cp->ops->checkpoint(cp, NULL, -1, on_cp, i, &err)) {
+    if (!(i->op = cp->ops->checkpoint(cp, NULL, -1, on_cp, i, &err))) {
         i->done = NULL;
         done(ctx, -1, err.message);
+        return;
     }
+    cp_started++;
 }
 
 static void p_shutdown(void *pi, kcl_shutdown_reason r, kcl_checkpointer *cp, kcl_proc_done_fn done, void *ctx)
@@ -90,15 +98,19 @@ static void p_shutdown(void *pi, kcl_shutdown_reason r, kcl_checkpointer *cp, kc
     if (r == KCL_SHUTDOWN_TERMINATE) {
         i->done = done;
         i->ctx = ctx;
+        i->cp = cp;
         kcl_error err;
-        if (cp->ops->checkpoint(cp, NULL, -1, on_cp, i, &err)) return;
+        if ((i->op = cp->ops->checkpoint(cp, NULL, -1, on_cp, i, &err))) return;
         i->done = NULL;
     }
     done(ctx, 0, NULL);
 }
 
+/* As processor.h asks: pending work is cancelled, nothing calls back. */
 static void p_destroy(void *pi)
 {
+    inst *i = pi;
+    if (i->op) i->cp->ops->cancel(i->op);
     free(pi);
     instances--;
 }
@@ -306,6 +318,44 @@ static void scenario(int round)
     kcl_lease_store_free(store);
 }
 
+/* A worker abandoned (kcl_worker_free without a shutdown) while a processor
+ * waits on a checkpoint: the processor's destroy cancels its checkpoint
+ * operation, which must still be valid then (no use after free, no callback,
+ * nothing leaked). */
+static void scenario_abandon(void)
+{
+    char stream[64], app[64];
+    snprintf(stream, sizeof stream, "%s", kcl_test_unique("it-worker-abandon"));
+    snprintf(app, sizeof app, "%s", kcl_test_unique("it-worker-abandon-app"));
+    create_stream(stream, 1);
+    put_records(stream, 0, 20);
+    nseen = 0;
+    kcl_config cfg;
+    kcl_config_defaults(&cfg);
+    cfg.stream = stream;
+    cfg.app = app;
+    cfg.endpoint = (char *)kcl_test_env("LUAKCL_TEST_KINESIS_ENDPOINT");
+    cfg.dynamodb_endpoint = (char *)kcl_test_env("LUAKCL_TEST_DYNAMODB_ENDPOINT");
+    cfg.initial_position = KCL_POS_TRIM_HORIZON;
+    cfg.idle_time_ms = 200;
+    cfg.failover_time_ms = 3000;
+    kcl_error err;
+    stopped = 0;
+    kcl_worker *w = kcl_worker_new(loop, &cfg, &factory, on_stopped, NULL, &err);
+    CHECK_MSG(w != NULL, "worker_new: %s", err.message);
+    if (!w) return;
+    CHECK_EQ_INT(kcl_worker_start(w, &err), 0);
+    cp_started = 0;
+    /* stops at the loop turn after the first checkpoint started: it is in flight */
+    CHECK_EQ_INT(kcl_test_run_until(loop, &cp_started, 20000), 0);
+    CHECK(nseen > 0);
+    kcl_worker_free(w);
+    CHECK_EQ_INT(instances, 0);
+    CHECK_EQ_INT(stopped, 0);
+    int never = 0;
+    kcl_test_run_until(loop, &never, 300);     /* nothing may call back now */
+}
+
 int main(void)
 {
     loop = ev_default_loop(0);
@@ -321,6 +371,7 @@ int main(void)
     kcl_ddb_opts dopt = {.endpoint = kcl_test_env("LUAKCL_TEST_DYNAMODB_ENDPOINT"), .region = "us-east-1"};
     ddb = kcl_ddb_new(loop, http, creds, &dopt, &err);
     for (int round = 1; round <= 2; round++) scenario(round);
+    scenario_abandon();
     kcl_ddb_free(ddb);
     kcl_kinesis_free(kin);
     kcl_creds_provider_free(creds);

@@ -42,6 +42,23 @@ int main(void)
     CHECK_EQ_INT(e.http_status, 400);
     kcl_aws_parse_error(502, "", 0, &e);
     CHECK_EQ_STR(e.message, "HTTP 502");
+    /* InvalidSignatureException quotes the expected canonical request, whose
+     * x-amz-security-token line is the session token (here cut short by the
+     * message's size, so whole-secret masking in the log would miss it). */
+    const char *sig =
+        "{\"__type\":\"InvalidSignatureException\",\"message\":\"The request signature we calculated does not "
+        "match the signature you provided.\\n\\nThe Canonical String for this request should have been\\n'POST\\n/"
+        "\\n\\ncontent-type:application/x-amz-json-1.0\\nhost:dynamodb.us-east-1.amazonaws.com\\n"
+        "x-amz-date:20240101T000000Z\\nX-Amz-Security-Token:IQoJb3JpZ2luX2VjEXAMPLETOKENxyzSECRETSECRETSECRETSECRET"
+        "SECRETSECRETSECRETSECRETSECRETSECRETSECRETSECRETSECRETSECRETSECRETSECRETSECRETSECRETSECRETSECRETSECRETSECRETSECRETSECRETSECRETSECRETSECRETSECRETSECRETSECRET"
+        "SECRETSECRETSECRETSECRETSECRETSECRETSECRETSECRETSECRETSECRETSECRETSECRETSECRETSECRETSECRET\\nx-amz-target:"
+        "DynamoDB_20120810.GetItem\\n'\"}";
+    kcl_aws_parse_error(400, sig, strlen(sig), &e);
+    CHECK_EQ_INT(e.kind, KCL_ERR_ACCESS_DENIED);
+    CHECK_MSG(strstr(e.message, "IQoJb3JpZ2lu") == NULL && strstr(e.message, "SECRET") == NULL, "%s", e.message);
+    CHECK_MSG(strstr(e.message, "X-Amz-Security-Token:***") != NULL, "%s", e.message);
+    /* the long message is kept (truncated), not replaced by "HTTP 400" */
+    CHECK_MSG(strncmp(e.message, "The request signature we calculated", 35) == 0, "%s", e.message);
     CHECK_EQ_STR(kcl_err_kind_name(KCL_ERR_EXPIRED_ITERATOR), "expired_iterator");
     CHECK(kcl_err_kind_retryable(KCL_ERR_THROTTLED));
     CHECK(!kcl_err_kind_retryable(KCL_ERR_CONDITION_FAILED));

@@ -233,6 +233,13 @@ static void test_helpers(void)
     CHECK(!kcl_url_host_is_local("http://127.0.0.1.evil.example/x", 0));
     CHECK(!kcl_url_host_is_local("http://127.0.0.1.2/x", 0));
     CHECK(!kcl_url_host_is_local("http://example.com/127.0.0.1", 0));
+    /* userinfo: libcurl connects to the host after the '@' */
+    CHECK(!kcl_url_host_is_local("http://localhost:80@evil.example/x", 0));
+    CHECK(!kcl_url_host_is_local("http://127.0.0.1:1@evil.example/", 0));
+    CHECK(!kcl_url_host_is_local("http://[::1]@evil.example/", 0));
+    CHECK(!kcl_url_host_is_local("http://169.254.170.2:80@evil.example/creds", 1));
+    CHECK(!kcl_url_host_is_local("http://localhost@evil.example", 0));
+    CHECK(kcl_url_host_is_local("http://localhost/a@b", 0));   /* '@' in the path only */
     CHECK(!kcl_url_host_is_local("no-scheme", 1));
 
     kcl_buf b = KCL_BUF_INIT;
