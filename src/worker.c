@@ -408,13 +408,6 @@ static void on_retry(struct ev_loop *loop, ev_timer *t, int revents)
 
 /* ---- construction ------------------------------------------------------------------ */
 
-static int is_loopback_url(const char *url)
-{
-    const char *h = strstr(url, "://");
-    if (!h) return 0;
-    h += 3;
-    return strncmp(h, "127.", 4) == 0 || strncmp(h, "localhost", 9) == 0 || strncmp(h, "[::1]", 5) == 0;
-}
 
 kcl_worker *kcl_worker_new(struct ev_loop *loop, const kcl_config *cfg, const kcl_processor_factory *procs,
                            kcl_worker_stopped_fn stopped, void *ud, kcl_error *err)
@@ -460,7 +453,7 @@ kcl_worker *kcl_worker_new(struct ev_loop *loop, const kcl_config *cfg, const kc
         goto fail;
     }
     int insecure = cfg->insecure_tls;
-    if (insecure && (!is_loopback_url(w->kinesis_url) || !is_loopback_url(w->ddb_url))) {
+    if (insecure && (!kcl_url_host_is_local(w->kinesis_url, 0) || !kcl_url_host_is_local(w->ddb_url, 0))) {
         kcl_error_set(err, KCL_ERR_INVALID_ARGUMENT, 0, NULL,
                       "--insecure-tls is only allowed with explicit loopback endpoints");
         goto fail;
