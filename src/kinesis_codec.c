@@ -107,6 +107,15 @@ static int finish(kcl_buf *out)
     return out->data ? 0 : -1;
 }
 
+/* Start a request body `{"StreamName": ...`; the caller adds members and closes it. */
+static void begin_stream_body(kcl_jw *w, kcl_buf *out, const char *stream_name)
+{
+    kcl_buf_reset(out);
+    kcl_jw_init(w, out);
+    kcl_jw_obj_begin(w);
+    kcl_jw_kstr(w, "StreamName", stream_name ? stream_name : "");
+}
+
 /* ---- ListShards ---------------------------------------------------------- */
 
 void kcl_kinesis_shard_list_clear(kcl_kinesis_shard_list *l)
@@ -129,10 +138,7 @@ static const char *const FILTER_NAMES[] = {
 int kcl_kinesis_build_list_shards(kcl_buf *out, const kcl_kinesis_list_shards_req *req)
 {
     kcl_jw w;
-    kcl_buf_reset(out);
-    kcl_jw_init(&w, out);
-    kcl_jw_obj_begin(&w);
-    kcl_jw_kstr(&w, "StreamName", req->stream_name ? req->stream_name : "");
+    begin_stream_body(&w, out, req->stream_name);
     if (req->filter > KCL_SHARD_FILTER_NONE && req->filter <= KCL_SHARD_FILTER_FROM_TIMESTAMP) {
         kcl_jw_key(&w, "ShardFilter");
         kcl_jw_obj_begin(&w);
@@ -230,10 +236,7 @@ fail:
 int kcl_kinesis_build_stream_name(kcl_buf *out, const char *stream_name)
 {
     kcl_jw w;
-    kcl_buf_reset(out);
-    kcl_jw_init(&w, out);
-    kcl_jw_obj_begin(&w);
-    kcl_jw_kstr(&w, "StreamName", stream_name ? stream_name : "");
+    begin_stream_body(&w, out, stream_name);
     kcl_jw_obj_end(&w);
     return finish(out);
 }
@@ -320,10 +323,7 @@ int kcl_kinesis_build_get_shard_iterator(kcl_buf *out, const kcl_kinesis_iterato
         return -1;
     }
     kcl_jw w;
-    kcl_buf_reset(out);
-    kcl_jw_init(&w, out);
-    kcl_jw_obj_begin(&w);
-    kcl_jw_kstr(&w, "StreamName", req->stream_name);
+    begin_stream_body(&w, out, req->stream_name);
     kcl_jw_kstr(&w, "ShardId", req->shard_id);
     kcl_jw_kstr(&w, "ShardIteratorType", ITER_NAMES[req->type]);
     if (by_seq) kcl_jw_kstr(&w, "StartingSequenceNumber", req->sequence_number);
@@ -593,9 +593,7 @@ int kcl_kinesis_build_put_records(kcl_buf *out, const char *stream_name,
                 (entries[i].partition_key ? strlen(entries[i].partition_key) : 0) + 70;
     kcl_buf_reset(out);
     if (kcl_buf_reserve(out, need) != 0) return -1;
-    kcl_jw_init(&w, out);
-    kcl_jw_obj_begin(&w);
-    kcl_jw_kstr(&w, "StreamName", stream_name ? stream_name : "");
+    begin_stream_body(&w, out, stream_name);
     kcl_jw_key(&w, "Records");
     kcl_jw_arr_begin(&w);
     for (size_t i = 0; i < n; i++) {
@@ -695,10 +693,7 @@ fail:
 int kcl_kinesis_build_create_stream(kcl_buf *out, const char *stream_name, int shard_count)
 {
     kcl_jw w;
-    kcl_buf_reset(out);
-    kcl_jw_init(&w, out);
-    kcl_jw_obj_begin(&w);
-    kcl_jw_kstr(&w, "StreamName", stream_name ? stream_name : "");
+    begin_stream_body(&w, out, stream_name);
     kcl_jw_kint(&w, "ShardCount", shard_count);
     kcl_jw_obj_end(&w);
     return finish(out);
@@ -707,10 +702,7 @@ int kcl_kinesis_build_create_stream(kcl_buf *out, const char *stream_name, int s
 int kcl_kinesis_build_delete_stream(kcl_buf *out, const char *stream_name, int enforce_consumer_deletion)
 {
     kcl_jw w;
-    kcl_buf_reset(out);
-    kcl_jw_init(&w, out);
-    kcl_jw_obj_begin(&w);
-    kcl_jw_kstr(&w, "StreamName", stream_name ? stream_name : "");
+    begin_stream_body(&w, out, stream_name);
     if (enforce_consumer_deletion) {
         kcl_jw_key(&w, "EnforceConsumerDeletion");
         kcl_jw_bool(&w, 1);
@@ -723,10 +715,7 @@ int kcl_kinesis_build_split_shard(kcl_buf *out, const char *stream_name, const c
                                   const char *new_starting_hash_key)
 {
     kcl_jw w;
-    kcl_buf_reset(out);
-    kcl_jw_init(&w, out);
-    kcl_jw_obj_begin(&w);
-    kcl_jw_kstr(&w, "StreamName", stream_name ? stream_name : "");
+    begin_stream_body(&w, out, stream_name);
     kcl_jw_kstr(&w, "ShardToSplit", shard_id ? shard_id : "");
     kcl_jw_kstr(&w, "NewStartingHashKey", new_starting_hash_key ? new_starting_hash_key : "");
     kcl_jw_obj_end(&w);
@@ -737,10 +726,7 @@ int kcl_kinesis_build_merge_shards(kcl_buf *out, const char *stream_name, const 
                                    const char *adjacent_shard_id)
 {
     kcl_jw w;
-    kcl_buf_reset(out);
-    kcl_jw_init(&w, out);
-    kcl_jw_obj_begin(&w);
-    kcl_jw_kstr(&w, "StreamName", stream_name ? stream_name : "");
+    begin_stream_body(&w, out, stream_name);
     kcl_jw_kstr(&w, "ShardToMerge", shard_id ? shard_id : "");
     kcl_jw_kstr(&w, "AdjacentShardToMerge", adjacent_shard_id ? adjacent_shard_id : "");
     kcl_jw_obj_end(&w);
