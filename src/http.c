@@ -130,6 +130,15 @@ static void q_remove(kcl_http_req *r)
     r->queued = 0;
 }
 
+/* Free a header list, wiping each line first: they carry Authorization,
+ * session and metadata tokens. */
+static void free_headers_wiped(struct curl_slist *l)
+{
+    for (struct curl_slist *i = l; i; i = i->next)
+        if (i->data) explicit_bzero(i->data, strlen(i->data));
+    curl_slist_free_all(l);
+}
+
 /* Release everything of a request. Never called while libcurl is running
  * (the easy handle may be removed from the multi here) nor while one of the
  * request's own hooks or callbacks is on the stack. */
@@ -142,10 +151,11 @@ static void req_free(kcl_http_req *r)
         if (r->state == RS_ACTIVE) curl_multi_remove_handle(h->multi, r->easy);
         curl_easy_cleanup(r->easy);
     }
-    curl_slist_free_all(r->base_headers);
-    curl_slist_free_all(r->attempt_headers);
+    free_headers_wiped(r->base_headers);
+    free_headers_wiped(r->attempt_headers);
     free(r->method);
     free(r->url);
+    if (r->body) explicit_bzero(r->body, r->body_len);   /* may hold a web identity token */
     free(r->body);
     kcl_buf_free(&r->resp.body);
     kcl_buf_free(&r->resp.headers);
@@ -460,7 +470,7 @@ static void attempt_start(kcl_http_req *r)
         deliver(r, &e);
         return;
     }
-    curl_slist_free_all(r->attempt_headers);
+    free_headers_wiped(r->attempt_headers);
     r->attempt_headers = hd.list;
     curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->attempt_headers);
     CURLMcode mc = curl_multi_add_handle(h->multi, r->easy);
