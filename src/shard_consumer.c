@@ -70,6 +70,8 @@ struct kcl_consumer {
 
     /* fetching */
     char *iterator;
+    int latest_pending;             /* a LATEST iterator was asked for */
+    int64_t latest_at_ms;           /* wall time the first LATEST iterator came (0 = none) */
     kcl_kinesis_op *fetch_op;
     int64_t next_fetch_ms;          /* monotonic: not before */
     int64_t last_fetch_start_ms;
@@ -488,6 +490,8 @@ static void on_iterator(const char *iterator, const kcl_error *err, void *ud)
     } else {
         free(c->iterator);
         c->iterator = strdup(iterator);
+        if (c->latest_pending) c->latest_at_ms = kcl_clock_wall_ms();
+        c->latest_pending = 0;
         schedule_fetch(c, 0);
         c->next_fetch_ms = kcl_clock_mono_ms();   /* an iterator is not a GetRecords */
     }
@@ -507,8 +511,16 @@ static void start_fetch(kcl_consumer *c)
             copy_seq(c->skip_seq, at);
             c->skip_sub = at_sub;
             c->has_skip = 1;
+        } else if (strcmp(c->cp_seq, KCL_SENTINEL_LATEST) == 0 && c->latest_at_ms) {
+            /* A LATEST iterator expired before any record came: a new LATEST
+             * would skip what arrived meanwhile, so resume at the time the
+             * first was taken (a second early, for clock skew: a record may
+             * come twice, none is skipped). */
+            req.type = KCL_ITER_AT_TIMESTAMP;
+            req.timestamp_ms = c->latest_at_ms - 1000;
         } else if (strcmp(c->cp_seq, KCL_SENTINEL_LATEST) == 0) {
             req.type = KCL_ITER_LATEST;
+            c->latest_pending = 1;
         } else if (strcmp(c->cp_seq, KCL_SENTINEL_AT_TIMESTAMP) == 0) {
             req.type = KCL_ITER_AT_TIMESTAMP;
             req.timestamp_ms = c->env.at_timestamp_ms;

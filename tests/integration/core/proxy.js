@@ -78,4 +78,30 @@ L.run('core.proxy', async () => {
     L.check(last && ls[s].checkpoint === last.seq, `${s}: checkpoint ${ls[s].checkpoint}, last ${last && last.seq}`);
   }
   L.log(`proxy stats: ${JSON.stringify(st.by_target)}`);
+
+  // A LATEST iterator that expires before any record came must not skip the
+  // records put meanwhile: the consumer resumes at the time it started, not
+  // at a new LATEST. (If the put happened to land after the faulted call,
+  // any resume position sees the records: the check can pass by luck with a
+  // wrong resume, never fail with a right one.)
+  await fetch(`${PROXY}/__luakcl/reset`, { method: 'POST' });
+  const s2 = L.uniq('core-px-latest'), app2 = L.uniq('core-px-latest-app');
+  await L.createStream(s2, 1);
+  const b = L.startDriver({ stream: s2, app: app2, id: 'wL', kinesis: PROXY,
+    args: ['--initial-position', 'LATEST', '--idle-ms', '1500', '--failover-ms', '3000'] });
+  await L.waitFor('wL polling', 20000,
+    async () => ((await stats()).by_target['Kinesis_20131202.GetRecords'] || 0) >= 2, 50);
+  await faults([{ match: 'Kinesis_20131202.GetRecords', count: 1, action: 'error', status: 400,
+    type: 'ExpiredIteratorException', message: 'Iterator expired (injected)' }]);
+  const late = [];
+  for (let i = 0; i < 20; i++) late.push({ data: `late-${i}`, pk: `k-${i}` });
+  await L.putRecords(s2, late);
+  await L.waitFor('the records put while the LATEST iterator expired', 20000,
+    () => L.tally(late, b.events()).missing.length === 0, 100);
+  L.check((await stats()).injected === 1, 'the expired-iterator fault was served');
+  b.kill('SIGTERM');
+  const eb = await b.wait(15000);
+  L.check(eb.code === 0, `exit ${JSON.stringify(eb)}`);
+  const tl = L.tally(late, b.events());
+  L.check(tl.missing.length === 0, `skipped after an expired LATEST iterator: ${L.sample(tl.missing)}`);
 });

@@ -18,6 +18,7 @@
  * Options: --kinesis URL --dynamodb URL (else the harness's endpoints)
  *   --failover-ms N (3000) --idle-ms N (200) --max-records N (10000)
  *   --grace-ms N (10000) --sync-ms N (60000) --on-error retry|skip|stop
+ *   --initial-position LATEST|TRIM_HORIZON (TRIM_HORIZON)
  *   --fail DATA:N   fail (status -1) the batch holding a record whose data is
  *                   DATA, N times in this process
  *   --slow-ms N     wait N ms in every process_records before checkpointing
@@ -287,6 +288,11 @@ int main(int argc, char **argv)
         else if (strcmp(a, "--grace-ms") == 0) cfg.shutdown_grace_ms = num(v);
         else if (strcmp(a, "--sync-ms") == 0) cfg.shard_sync_interval_ms = num(v);
         else if (strcmp(a, "--slow-ms") == 0) slow_ms = num(v);
+        else if (strcmp(a, "--initial-position") == 0) {
+            if (strcmp(v, "LATEST") == 0) cfg.initial_position = KCL_POS_LATEST;
+            else if (strcmp(v, "TRIM_HORIZON") == 0) cfg.initial_position = KCL_POS_TRIM_HORIZON;
+            else { fprintf(stderr, "core_driver: bad --initial-position %s\n", v); return 2; }
+        }
         else if (strcmp(a, "--on-error") == 0) {
             if (strcmp(v, "retry") == 0) cfg.on_error = KCL_ON_ERROR_RETRY;
             else if (strcmp(v, "skip") == 0) cfg.on_error = KCL_ON_ERROR_SKIP;
