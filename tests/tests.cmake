@@ -16,8 +16,11 @@ if(LUAKCL_SANITIZE)
                        "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")
 endif()
 
-add_library(kcltest STATIC ${CMAKE_SOURCE_DIR}/tests/unit/testlib.c)
-target_include_directories(kcltest PUBLIC ${CMAKE_SOURCE_DIR}/tests/unit)
+# testlib: checks and the bounded loop run every C test uses; itlib: what
+# the C integration tests share (clients, a recording processor, waiting helpers).
+add_library(kcltest STATIC ${CMAKE_SOURCE_DIR}/tests/unit/testlib.c
+                           ${CMAKE_SOURCE_DIR}/tests/integration/itlib.c)
+target_include_directories(kcltest PUBLIC ${CMAKE_SOURCE_DIR}/tests/unit ${CMAKE_SOURCE_DIR}/tests/integration)
 target_link_libraries(kcltest PUBLIC kcl)
 
 file(GLOB UNIT_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/unit/test_*.c)

@@ -5,16 +5,9 @@
 # / delete-stream, and the exit codes and messages of bad input.
 # harness: (none)
 set -u
-BIN="$LUAKCL_BUILD_DIR/luakcl"
+. "$LUAKCL_SOURCE_DIR/tests/integration/sh_env.sh"
 HELPER="$LUAKCL_SOURCE_DIR/tests/integration/cli_helper.js"
-export NODE_PATH="$LUAKCL_SOURCE_DIR/tests/harness/node_modules"
-export AWS_ENDPOINT_URL_KINESIS="$LUAKCL_TEST_KINESIS_ENDPOINT"
-export AWS_ENDPOINT_URL_DYNAMODB="$LUAKCL_TEST_DYNAMODB_ENDPOINT"
-tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-passed=0 failed=0
-ok()   { passed=$((passed + 1)); }
-bad()  { failed=$((failed + 1)); echo "FAIL: $*" >&2; }
 # expect RC PATTERN -- CMD...: exit status RC and stderr matching PATTERN (grep -E)
 expect() {
   local rc=$1 pat=$2; shift 3

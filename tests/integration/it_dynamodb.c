@@ -6,6 +6,7 @@
 #include "dynamodb.h"
 #include "http.h"
 #include "json.h"
+#include "itlib.h"
 #include "testlib.h"
 
 #include <ev.h>
@@ -76,9 +77,7 @@ static int wait_op(kcl_ddb_op *op, waiter *w, const kcl_error *start_err)
         fprintf(stderr, "operation did not start: %s\n", start_err->message);
         return -1;
     }
-    int rc = kcl_test_run_until(loop, &w->done, WAIT_MS);
-    CHECK_MSG(rc == 0, "operation timed out");
-    return rc;
+    return kcl_it_wait_done(loop, &w->done, WAIT_MS);
 }
 
 static kcl_err_kind describe(kcl_ddb *d, const char *name, waiter *w)
@@ -107,23 +106,6 @@ static kcl_err_kind update(const kcl_ddb_update_req *req, waiter *w)
     waiter_reset(w);
     if (wait_op(kcl_ddb_update_item(ddb, req, on_item, w, &err), w, &err) != 0) return KCL_ERR_FATAL;
     return w->err.kind;
-}
-
-static void on_timer(struct ev_loop *l, ev_timer *t, int revents)
-{
-    *(int *)t->data = 1;
-}
-
-/* Let the loop run for ms (between polls of a table's status). */
-static void pause_ms(double ms)
-{
-    int done = 0;
-    ev_timer t;
-    ev_timer_init(&t, on_timer, ms / 1000.0, 0.0);
-    t.data = &done;
-    ev_timer_start(loop, &t);
-    kcl_test_run_until(loop, &done, ms + 1000);
-    ev_timer_stop(loop, &t);
 }
 
 /* ---- the proxy's control endpoints ---------------------------------------------------- */
@@ -188,7 +170,7 @@ static void create_and_wait(void)
     for (int i = 0; i < 100 && !active; i++) {
         CHECK_EQ_INT(describe(ddb, table, &w), KCL_ERR_NONE);
         active = w.table.status == KCL_DDB_TABLE_ACTIVE;
-        if (!active) pause_ms(20);
+        if (!active) kcl_it_pause_ms(loop, 20);
     }
     CHECK_MSG(active, "table never became ACTIVE (last %s)", w.table.status_name);
     CHECK_EQ_STR(w.table.status_name, "ACTIVE");
@@ -523,7 +505,7 @@ static void delete_table(void)
     kcl_err_kind k = KCL_ERR_NONE;
     for (int i = 0; i < 100 && k == KCL_ERR_NONE; i++) {
         k = describe(ddb, table, &w);
-        if (k == KCL_ERR_NONE) pause_ms(20);
+        if (k == KCL_ERR_NONE) kcl_it_pause_ms(loop, 20);
     }
     CHECK_EQ_INT(k, KCL_ERR_NOT_FOUND);
     waiter_reset(&w);
@@ -540,9 +522,7 @@ int main(void)
     loop = ev_loop_new(EVFLAG_AUTO);
     http = kcl_http_new(loop, &err);
     CHECK_MSG(http != NULL, "kcl_http_new: %s", err.message);
-    kcl_creds_config cc = {.loop = loop, .http = http, .disable_profile = 1, .disable_web_identity = 1,
-                           .disable_ecs = 1, .disable_imds = 1};
-    kcl_creds_provider *creds = kcl_creds_provider_new(&cc, &err);
+    kcl_creds_provider *creds = kcl_it_env_creds(loop, http, &err);
     CHECK_MSG(creds != NULL, "credentials: %s", err.message);
     if (!http || !creds) return TEST_END();
 

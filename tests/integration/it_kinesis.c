@@ -13,6 +13,7 @@
 #include "credentials.h"
 #include "json.h"
 #include "kinesis.h"
+#include "itlib.h"
 #include "testlib.h"
 
 #include <ev.h>
@@ -48,9 +49,7 @@ static void reset_r(void)
 
 static int wait_r(void)
 {
-    int rc = kcl_test_run_until(loop, &R.done, WAIT_MS);
-    CHECK_MSG(rc == 0, "operation timed out");
-    return rc;
+    return kcl_it_wait_done(loop, &R.done, WAIT_MS);
 }
 
 static void on_done(const kcl_error *err, void *ud)
@@ -134,23 +133,6 @@ static kcl_kinesis_records *get_records(const char *it, int limit, const kcl_aws
     return R.recs;
 }
 
-static void tick(struct ev_loop *l, ev_timer *w, int revents)
-{
-    *(int *)w->data = 1;
-}
-
-/* Wait on the loop (a timer event), for polling a stream's status. */
-static void pause_ms(double ms)
-{
-    int done = 0;
-    ev_timer t;
-    ev_timer_init(&t, tick, ms / 1000.0, 0);
-    t.data = &done;
-    ev_timer_start(loop, &t);
-    kcl_test_run_until(loop, &done, ms + 1000);
-    ev_timer_stop(loop, &t);
-}
-
 static int wait_active(const char *name, int want_open)
 {
     for (int i = 0; i < 200; i++) {
@@ -159,7 +141,7 @@ static int wait_active(const char *name, int want_open)
             CHECK_EQ_INT(R.sum.open_shard_count, want_open);
             return 0;
         }
-        pause_ms(20);
+        kcl_it_pause_ms(loop, 20);
     }
     return -1;
 }
@@ -408,22 +390,6 @@ static void iterator_types(void)
     kcl_kinesis_records_free(b);
 }
 
-/* (a + b) / 2 of two 128-bit big-endian keys, as a decimal string. */
-static void midpoint(const uint8_t a[16], const uint8_t b[16], char out[KCL_HASHKEY_DEC_MAX])
-{
-    uint8_t sum[17];
-    unsigned carry = 0;
-    for (int i = 15; i >= 0; i--) {
-        unsigned v = (unsigned)a[i] + b[i] + carry;
-        sum[i + 1] = (uint8_t)v;
-        carry = v >> 8;
-    }
-    sum[0] = (uint8_t)carry;
-    uint8_t half[16];
-    for (int i = 0; i < 16; i++) half[i] = (uint8_t)((sum[i] << 7) | (sum[i + 1] >> 1));
-    kcl_hashkey_format(half, out);
-}
-
 static const kcl_kinesis_shard *find(const kcl_kinesis_shard_list *l, const char *id)
 {
     for (size_t i = 0; l && i < l->count; i++) if (strcmp(l->shards[i].shard_id, id) == 0) return &l->shards[i];
@@ -434,7 +400,7 @@ static void reshard(void)
 {
     const kcl_kinesis_shard *s0 = &shards0->shards[0];
     char mid[KCL_HASHKEY_DEC_MAX];
-    midpoint(s0->hash_range.start_key, s0->hash_range.end_key, mid);
+    kcl_it_hashkey_midpoint(s0->hash_range.start_key, s0->hash_range.end_key, mid);
     kcl_error err;
     reset_r();
     CHECK(kcl_kinesis_split_shard(kin, stream, s0->shard_id, mid, NULL, on_done, NULL, &err) != NULL);
@@ -581,9 +547,7 @@ int main(void)
     kcl_error err = {0};
     http = kcl_http_new(loop, &err);
     CHECK_MSG(http != NULL, "kcl_http_new: %s", err.message);
-    kcl_creds_config cc = {.loop = loop, .http = http, .disable_profile = 1, .disable_web_identity = 1,
-                           .disable_ecs = 1, .disable_imds = 1};
-    kcl_creds_provider *creds = kcl_creds_provider_new(&cc, &err);
+    kcl_creds_provider *creds = kcl_it_env_creds(loop, http, &err);
     CHECK_MSG(creds != NULL, "kcl_creds_provider_new: %s", err.message);
     kcl_kinesis_opts ko = {.endpoint = proxy, .region = kcl_test_env("AWS_REGION"),
                            .retry = {.max_attempts = 4, .base_ms = 10, .max_ms = 100}};
@@ -628,7 +592,7 @@ int main(void)
     wait_r();
     CHECK_MSG(R.err.kind == KCL_ERR_NONE, "DeleteStream: %s %s", R.err.code, R.err.message);
     kcl_err_kind gone = KCL_ERR_NONE;
-    for (int i = 0; i < 100 && (gone = describe(stream)) == KCL_ERR_NONE; i++) pause_ms(20);
+    for (int i = 0; i < 100 && (gone = describe(stream)) == KCL_ERR_NONE; i++) kcl_it_pause_ms(loop, 20);
     CHECK_EQ_INT(gone, KCL_ERR_NOT_FOUND);
 
     /* Every request the proxy forwarded had a signature @smithy/signature-v4 accepts. */

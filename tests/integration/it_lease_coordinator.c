@@ -7,6 +7,7 @@
 #include "lease_coordinator.h"
 #include "lease_store.h"
 #include "log.h"
+#include "itlib.h"
 #include "testlib.h"
 
 #include <ev.h>
@@ -15,15 +16,7 @@
 
 static struct ev_loop *loop;
 static kcl_ddb *ddb;
-static int op_done;
-static kcl_error op_err;
-
-static void on_op(const kcl_error *err, void *ud)
-{
-    (void)ud;
-    if (err) op_err = *err; else kcl_error_clear(&op_err);
-    op_done = 1;
-}
+static kcl_it_op op;
 
 static kcl_coord *coord;
 static int scanned, gained, stop_in_scan, free_in_scan;
@@ -46,19 +39,19 @@ static void scenario(int round)
     kcl_lease_store_opts so = {.table = table};
     kcl_lease_store *store = kcl_lease_store_new(loop, ddb, &so, &err);
     CHECK(store != NULL);
-    op_done = 0;
-    CHECK(kcl_lease_store_ensure_table(store, on_op, NULL) != NULL);
-    CHECK_EQ_INT(kcl_test_run_until(loop, &op_done, 30000), 0);
-    CHECK_MSG(op_err.kind == KCL_ERR_NONE, "ensure_table: %s", op_err.message);
+    op.done = 0;
+    CHECK(kcl_lease_store_ensure_table(store, kcl_it_on_done, &op) != NULL);
+    CHECK_EQ_INT(kcl_test_run_until(loop, &op.done, 30000), 0);
+    CHECK_MSG(op.err.kind == KCL_ERR_NONE, "ensure_table: %s", op.err.message);
     for (int i = 0; i < 3; i++) {
         kcl_lease l;
         memset(&l, 0, sizeof l);
         snprintf(l.key, sizeof l.key, "shardId-%012d", i);
         snprintf(l.checkpoint, sizeof l.checkpoint, "TRIM_HORIZON");
-        op_done = 0;
-        CHECK(kcl_lease_store_create(store, &l, on_op, NULL) != NULL);
-        CHECK_EQ_INT(kcl_test_run_until(loop, &op_done, 10000), 0);
-        CHECK_MSG(op_err.kind == KCL_ERR_NONE, "create: %s", op_err.message);
+        op.done = 0;
+        CHECK(kcl_lease_store_create(store, &l, kcl_it_on_done, &op) != NULL);
+        CHECK_EQ_INT(kcl_test_run_until(loop, &op.done, 10000), 0);
+        CHECK_MSG(op.err.kind == KCL_ERR_NONE, "create: %s", op.err.message);
     }
 
     kcl_coord_events ev = {ev_gained, ev_lost, ev_scanned, NULL};
@@ -96,18 +89,11 @@ static void scenario(int round)
 int main(void)
 {
     loop = ev_default_loop(0);
-    kcl_log_level lv = KCL_LOG_WARN;
-    if (getenv("LUAKCL_TEST_LOG")) kcl_log_parse_level(getenv("LUAKCL_TEST_LOG"), &lv);
-    kcl_log_set_level(lv);
-    kcl_error err;
-    kcl_http *http = kcl_http_new(loop, &err);
-    kcl_creds_config cc = {.loop = loop, .http = http};
-    kcl_creds_provider *creds = kcl_creds_provider_new(&cc, &err);
-    kcl_ddb_opts dopt = {.endpoint = kcl_test_env("LUAKCL_TEST_DYNAMODB_ENDPOINT"), .region = "us-east-1"};
-    ddb = kcl_ddb_new(loop, http, creds, &dopt, &err);
+    kcl_log_set_level(kcl_it_log_level(KCL_LOG_WARN));
+    kcl_it_clients clients;
+    kcl_it_clients_open(loop, NULL, &clients);
+    ddb = clients.ddb;
     for (int round = 1; round <= 2; round++) scenario(round);
-    kcl_ddb_free(ddb);
-    kcl_creds_provider_free(creds);
-    kcl_http_free(http);
+    kcl_it_clients_close(&clients);
     return TEST_END();
 }

@@ -11,6 +11,7 @@
 #include "kinesis.h"
 #include "lease_store.h"
 #include "shard_sync.h"
+#include "itlib.h"
 #include "testlib.h"
 
 #include <ev.h>
@@ -57,9 +58,7 @@ static void w_err(waiter *w, const kcl_error *err)
 
 static int wait_w(waiter *w)
 {
-    int rc = kcl_test_run_until(loop, &w->done, WAIT_MS);
-    CHECK_MSG(rc == 0, "operation timed out");
-    return rc;
+    return kcl_it_wait_done(loop, &w->done, WAIT_MS);
 }
 
 static void on_kdone(const kcl_error *err, void *ud) { w_err(ud, err); }
@@ -105,23 +104,6 @@ static void on_children(const kcl_error *err, const char *const *ids, int n, voi
     w_err(w, err);
 }
 
-static void on_tick(struct ev_loop *l, ev_timer *t, int revents)
-{
-    *(int *)t->data = 1;
-}
-
-/* Let the loop run for ms (between polls of the stream's status). */
-static void pause_ms(double ms)
-{
-    int done = 0;
-    ev_timer t;
-    ev_timer_init(&t, on_tick, ms / 1000.0, 0);
-    t.data = &done;
-    ev_timer_start(loop, &t);
-    kcl_test_run_until(loop, &done, ms + 1000);
-    ev_timer_stop(loop, &t);
-}
-
 static int wait_active(int want_open)
 {
     waiter w = {0};
@@ -131,7 +113,7 @@ static int wait_active(int want_open)
         if (!kcl_kinesis_describe_stream_summary(kin, stream, NULL, on_summary, &w, &err)) return -1;
         if (wait_w(&w) != 0) return -1;
         if (!w.failed && w.sum.status == KCL_STREAM_ACTIVE && w.sum.open_shard_count == want_open) return 0;
-        pause_ms(20);
+        kcl_it_pause_ms(loop, 20);
     }
     return -1;
 }
@@ -194,22 +176,6 @@ static int sync_once(kcl_shard_sync *ss)
     return w.failed ? -1 : w.created;
 }
 
-/* (a + b) / 2 of two 128-bit big-endian keys, as a decimal string. */
-static void midpoint(const uint8_t a[16], const uint8_t b[16], char out[KCL_HASHKEY_DEC_MAX])
-{
-    uint8_t sum[17];
-    unsigned carry = 0;
-    for (int i = 15; i >= 0; i--) {
-        unsigned v = (unsigned)a[i] + b[i] + carry;
-        sum[i + 1] = (uint8_t)v;
-        carry = v >> 8;
-    }
-    sum[0] = (uint8_t)carry;
-    uint8_t half[16];
-    for (int i = 0; i < 16; i++) half[i] = (uint8_t)((sum[i] << 7) | (sum[i + 1] >> 1));
-    kcl_hashkey_format(half, out);
-}
-
 /* ---- the cases ----------------------------------------------------------------------- */
 
 static char parent_id[KCL_KINESIS_SHARD_ID_MAX + 1];
@@ -248,7 +214,7 @@ static void trim_horizon_then_split(void)
     const kcl_kinesis_shard *s0 = &l0->shards[0];
     snprintf(parent_id, sizeof parent_id, "%s", s0->shard_id);
     char mid[KCL_HASHKEY_DEC_MAX];
-    midpoint(s0->hash_range.start_key, s0->hash_range.end_key, mid);
+    kcl_it_hashkey_midpoint(s0->hash_range.start_key, s0->hash_range.end_key, mid);
     waiter k = {0};
     CHECK(kcl_kinesis_split_shard(kin, stream, s0->shard_id, mid, NULL, on_kdone, &k, &err) != NULL);
     wait_w(&k);
@@ -510,9 +476,7 @@ int main(void)
     kcl_error err = {0};
     kcl_http *http = kcl_http_new(loop, &err);
     CHECK_MSG(http != NULL, "kcl_http_new: %s", err.message);
-    kcl_creds_config cc = {.loop = loop, .http = http, .disable_profile = 1, .disable_web_identity = 1,
-                           .disable_ecs = 1, .disable_imds = 1};
-    kcl_creds_provider *creds = http ? kcl_creds_provider_new(&cc, &err) : NULL;
+    kcl_creds_provider *creds = http ? kcl_it_env_creds(loop, http, &err) : NULL;
     CHECK_MSG(creds != NULL, "kcl_creds_provider_new: %s", err.message);
     if (!http || !creds) return TEST_END();
     kcl_kinesis_opts ko = {.endpoint = kep, .region = region,

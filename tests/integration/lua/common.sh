@@ -1,19 +1,12 @@
 # Shared by the it_lua_*.sh tests (sourced). Runs inside tests/harness/with-servers.js.
-BIN="$LUAKCL_BUILD_DIR/luakcl"
+. "$LUAKCL_SOURCE_DIR/tests/integration/sh_env.sh"
 HELPER="$LUAKCL_SOURCE_DIR/tests/integration/lua/lua_helper.js"
-export NODE_PATH="$LUAKCL_SOURCE_DIR/tests/harness/node_modules"
-export AWS_ENDPOINT_URL_KINESIS="$LUAKCL_TEST_KINESIS_ENDPOINT"
-export AWS_ENDPOINT_URL_DYNAMODB="$LUAKCL_TEST_DYNAMODB_ENDPOINT"
-tmp=$(mktemp -d)
 worker=
 cleanup() {
   if [ -n "$worker" ] && kill -0 "$worker" 2>/dev/null; then kill -KILL "$worker"; wait "$worker" 2>/dev/null; fi
   [ -n "${LUAIT_KEEP:-}" ] && echo "kept $tmp" >&2 || rm -rf "$tmp"
 }
 trap cleanup EXIT
-passed=0 failed=0
-ok()  { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*" >&2; }
 check() { local what=$1; shift; if "$@"; then ok; else bad "$what"; fi; }
 
 # wait_for SECONDS DESCRIPTION CMD...: poll CMD every 0.1 s until it succeeds, at most SECONDS;
