@@ -303,11 +303,9 @@ static int prepare_attempt(kcl_http_headers *h, int attempt, kcl_error *err, voi
     const kcl_credentials *now = kcl_creds_current(c->creds);
     if (now && now != &call->creds) call->creds = *now;
 
-    char content_type[128];
-    snprintf(content_type, sizeof content_type, "%s", c->content_type);
     kcl_sigv4_header in[3] = {
         {"Host", c->host},
-        {"Content-Type", content_type},
+        {"Content-Type", c->content_type},
         {"X-Amz-Target", call->target},
     };
     kcl_sigv4_creds sc = {call->creds.access_key_id, call->creds.secret_access_key,

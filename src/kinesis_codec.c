@@ -711,24 +711,28 @@ int kcl_kinesis_build_delete_stream(kcl_buf *out, const char *stream_name, int e
     return finish(out);
 }
 
-int kcl_kinesis_build_split_shard(kcl_buf *out, const char *stream_name, const char *shard_id,
-                                  const char *new_starting_hash_key)
+/* {"StreamName", k1: v1, k2: v2}: the body of SplitShard and MergeShards. */
+static int build_two_keys(kcl_buf *out, const char *stream_name, const char *k1, const char *v1,
+                          const char *k2, const char *v2)
 {
     kcl_jw w;
     begin_stream_body(&w, out, stream_name);
-    kcl_jw_kstr(&w, "ShardToSplit", shard_id ? shard_id : "");
-    kcl_jw_kstr(&w, "NewStartingHashKey", new_starting_hash_key ? new_starting_hash_key : "");
+    kcl_jw_kstr(&w, k1, v1 ? v1 : "");
+    kcl_jw_kstr(&w, k2, v2 ? v2 : "");
     kcl_jw_obj_end(&w);
     return finish(out);
+}
+
+int kcl_kinesis_build_split_shard(kcl_buf *out, const char *stream_name, const char *shard_id,
+                                  const char *new_starting_hash_key)
+{
+    return build_two_keys(out, stream_name, "ShardToSplit", shard_id,
+                          "NewStartingHashKey", new_starting_hash_key);
 }
 
 int kcl_kinesis_build_merge_shards(kcl_buf *out, const char *stream_name, const char *shard_id,
                                    const char *adjacent_shard_id)
 {
-    kcl_jw w;
-    begin_stream_body(&w, out, stream_name);
-    kcl_jw_kstr(&w, "ShardToMerge", shard_id ? shard_id : "");
-    kcl_jw_kstr(&w, "AdjacentShardToMerge", adjacent_shard_id ? adjacent_shard_id : "");
-    kcl_jw_obj_end(&w);
-    return finish(out);
+    return build_two_keys(out, stream_name, "ShardToMerge", shard_id,
+                          "AdjacentShardToMerge", adjacent_shard_id);
 }
